@@ -1,0 +1,1 @@
+"""ibtf.serving."""
