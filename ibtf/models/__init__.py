@@ -1,1 +1,6 @@
-"""ibtf.models."""
+"""Keras models, one family per module."""
+from ibtf.models.base import IBModel
+from ibtf.models.ceb import CEBClassifier
+from ibtf.models.vib import VIBClassifier
+
+__all__ = ["IBModel", "VIBClassifier", "CEBClassifier"]

@@ -1,0 +1,69 @@
+"""What every bottleneck layer shares: seeded sampling, inference mode, optional rate loss."""
+import random
+
+from ibtf._keras import keras, tf
+
+__all__ = ["Bottleneck"]
+
+INFERENCE_MODES = ("mean", "sample")
+
+
+class Bottleneck(keras.layers.Layer):
+    """Base of the bottleneck layers.
+
+    ``call`` returns ``(code, rate)`` with ``rate`` the per-example information the code spends,
+    in nats. With ``rate_weight`` set, the layer instead adds ``rate_weight * mean(rate)`` as a
+    loss, tracks a ``rate_nats`` metric and returns the code alone, so it drops into a
+    ``keras.Sequential`` model.
+
+    Sampling is stateless and seeded: the seed for each call is (seed, counter), the counter a
+    non-trainable int64 weight, so runs repeat exactly and jit and plain execution draw the same
+    noise.
+    """
+
+    def __init__(self, inference="mean", rate_weight=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if inference not in self.inference_modes:
+            raise ValueError(f"inference={inference!r} must be one of {self.inference_modes}")
+        if rate_weight is not None and not (float(rate_weight) >= 0):
+            raise ValueError(f"rate_weight={rate_weight!r} must be >= 0 (it multiplies the rate "
+                             "in nats), or None to return (code, rate)")
+        if seed is None:
+            seed = random.SystemRandom().randrange(2**31 - 1)
+        self.inference = inference
+        self.rate_weight = None if rate_weight is None else float(rate_weight)
+        self.seed = int(seed)
+        if self.rate_weight is not None:
+            self.rate_tracker = keras.metrics.Mean(name="rate_nats")
+
+    inference_modes = INFERENCE_MODES
+
+    def build(self, input_shape):
+        self._sample_counter = self.add_weight(
+            "sample_counter", [], dtype=tf.int64, initializer="zeros", trainable=False)
+        super().build(input_shape)
+
+    def next_seed(self):
+        """A fresh stateless seed [2] for this call."""
+        count = self._sample_counter.assign_add(1)
+        return tf.stack([tf.constant(self.seed, tf.int32), tf.cast(count, tf.int32)])
+
+    def _select(self, training, sample, deterministic):
+        """The sample when training (or inference="sample"), else the deterministic code."""
+        if self.inference == "sample":
+            return sample
+        if training is None or isinstance(training, (bool, int)):
+            return sample if training else deterministic
+        return tf.where(tf.cast(training, tf.bool), sample, deterministic)
+
+    def _output(self, code, rate):
+        if self.rate_weight is None:
+            return code, rate
+        mean_rate = tf.reduce_mean(rate)
+        self.add_loss(self.rate_weight * mean_rate)
+        self.rate_tracker.update_state(rate)
+        return code
+
+    def get_config(self):
+        return {**super().get_config(), "inference": self.inference,
+                "rate_weight": self.rate_weight, "seed": self.seed}

@@ -1,0 +1,130 @@
+"""Atomic SavedModel export in TF Serving's layout: ``base_dir/name/<version>/``.
+
+What is saved is a plain ``tf.Module`` that tracks the model's variables and carries the serving
+signatures: no Keras metadata and no traced Keras call functions, so the export loads with
+``tf.saved_model.load`` (or TF Serving) in a process that does not import ibtf, and avoids the
+TFP-layer SavedModel failures (tfp #1266, #1350) that come from tracing Keras internals.
+"""
+import datetime
+import json
+import os
+import re
+import shutil
+import tempfile
+
+from ibtf._keras import tf
+
+__all__ = ["export", "list_versions", "resolve_export_dir"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+METADATA_FILE = os.path.join("assets.extra", "ibtf_export.json")
+
+
+def list_versions(model_dir):
+    """Returns the integer versions present under ``model_dir`` (TF Serving's numeric dirs)."""
+    if not os.path.isdir(model_dir):
+        return []
+    return sorted(int(d) for d in os.listdir(model_dir)
+                  if d.isdigit() and os.path.isdir(os.path.join(model_dir, d)))
+
+
+def resolve_export_dir(path):
+    """Returns the version directory for ``path``: itself if it holds a SavedModel, else the
+    newest numeric version under it. Raises FileNotFoundError naming the path otherwise."""
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return path
+    versions = list_versions(path)
+    if versions:
+        return os.path.join(path, str(versions[-1]))
+    raise FileNotFoundError(
+        f"export dir {path!r} holds no saved_model.pb and no numeric version directories; "
+        "pass BASE/NAME or BASE/NAME/VERSION as written by ibtf.serving.export")
+
+
+def _check_signatures(signatures):
+    if not isinstance(signatures, dict) or not signatures:
+        raise TypeError("signatures must be a non-empty dict {name: tf.function with an "
+                        f"input_signature}, got {type(signatures).__name__}")
+    if "serving_default" not in signatures:
+        raise ValueError(f"signatures has keys {sorted(signatures)} but no 'serving_default'; "
+                         "TF Serving calls 'serving_default' when a request names none: add it")
+    for key, fn in signatures.items():
+        if isinstance(fn, tf.types.experimental.ConcreteFunction):
+            continue
+        if getattr(fn, "input_signature", None) is None:
+            raise TypeError(f"signature {key!r} must be a tf.function with an input_signature "
+                            "(named tf.TensorSpec inputs) or a ConcreteFunction; wrap it as "
+                            "tf.function(fn, input_signature=[tf.TensorSpec(..., name=...)])")
+
+
+def export(model, base_dir, name, *, signatures=None, version=None, metadata=None):
+    """Writes a SavedModel to ``base_dir/name/<version>/`` atomically and returns that path.
+
+    The export is written to a hidden temporary directory beside its destination and renamed
+    into place, so TF Serving (which watches numeric directories) never sees a partial export.
+    An existing version is never overwritten.
+
+    Args:
+      model: a Keras model or ``tf.Module`` whose variables the signatures use. If
+        ``signatures`` is None, ``model.serving_signatures()`` supplies them.
+      base_dir: the directory holding exported models (e.g. ``saved_models``).
+      name: the model's name, a directory under ``base_dir`` (letters, digits, ``._-``).
+      signatures: dict of signature name -> ``tf.function`` with an ``input_signature`` of named
+        float32 ``tf.TensorSpec``s, returning a dict of named outputs. Must include
+        ``serving_default``.
+      version: a positive integer; default: one past the newest existing version.
+      metadata: optional JSON-serialisable dict stored in ``assets.extra/ibtf_export.json``.
+
+    Returns:
+      The path of the new version directory.
+
+    >>> path = export(model, "saved_models", "vib_digits")   # doctest: +SKIP
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"name={name!r} is not a valid model name: use letters, digits, '.', "
+                         "'_' or '-' (no path separators), e.g. 'teb_soi_rec'")
+    if signatures is None:
+        if not hasattr(model, "serving_signatures"):
+            raise TypeError(f"{type(model).__name__} has no serving_signatures(); pass "
+                            "signatures={'serving_default': tf.function(..., input_signature=...)}")
+        signatures = model.serving_signatures()
+    _check_signatures(signatures)
+
+    model_dir = os.path.join(base_dir, name)
+    os.makedirs(model_dir, exist_ok=True)
+    existing = list_versions(model_dir)
+    if version is None:
+        version = (existing[-1] + 1) if existing else 1
+    elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"version={version!r} must be a positive integer (TF Serving reads "
+                         "numeric version directories), or None for the next free version")
+    final = os.path.join(model_dir, str(version))
+    if os.path.exists(final):
+        raise FileExistsError(f"version {version} already exists at {final!r}; exports are "
+                              "never overwritten: pass another version or None for the next")
+
+    root = tf.Module()
+    root.model_variables = list(model.variables)
+    for key, fn in signatures.items():
+        setattr(root, f"signature_{key}", fn)
+    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_dir)
+    try:
+        tf.saved_model.save(root, tmp, signatures=signatures)
+        import ibtf
+        info = {"ibtf_version": ibtf.__version__, "tensorflow_version": tf.__version__,
+                "model_class": type(model).__name__, "name": name, "version": version,
+                "signatures": sorted(signatures),
+                "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat()}
+        info.update(metadata or {})
+        os.makedirs(os.path.join(tmp, "assets.extra"), exist_ok=True)
+        with open(os.path.join(tmp, METADATA_FILE), "w") as f:
+            json.dump(info, f, indent=2, default=str)
+        try:
+            os.rename(tmp, final)
+        except OSError as error:
+            raise FileExistsError(f"version {version} appeared at {final!r} while exporting; "
+                                  "nothing was overwritten: export again") from error
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
