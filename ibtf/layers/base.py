@@ -17,8 +17,7 @@ class Bottleneck(keras.layers.Layer):
     ``keras.Sequential`` model.
 
     Sampling is stateless and seeded: the seed for each call is (seed, counter), the counter a
-    non-trainable int64 weight, so runs repeat exactly and jit and plain execution draw the same
-    noise.
+    non-trainable int64 weight, so runs repeat exactly.
     """
 
     def __init__(self, inference="mean", rate_weight=None, seed=None, **kwargs):
@@ -47,6 +46,20 @@ class Bottleneck(keras.layers.Layer):
         """A fresh stateless seed [2] for this call."""
         count = self._sample_counter.assign_add(1)
         return tf.stack([tf.constant(self.seed, tf.int32), tf.cast(count, tf.int32)])
+
+    # All noise goes through these two methods, so ibtf.testing.fixed_noise can replace it:
+    # XLA has its own random-number kernels, and jit and plain execution draw different noise
+    # from the same seed.
+    def standard_normal(self, shape, dtype=tf.float32, seed=None):
+        """N(0, 1) noise of ``shape`` from this layer's seed stream."""
+        seed = self.next_seed() if seed is None else seed
+        return tf.random.stateless_normal(shape, seed=seed, dtype=dtype)
+
+    def uniform(self, shape, dtype=tf.float32):
+        """U(0, 1) noise of ``shape``, kept away from 0 and 1 so logs stay finite."""
+        tiny = 1e-6
+        return tf.random.stateless_uniform(shape, seed=self.next_seed(), minval=tiny,
+                                           maxval=1.0 - tiny, dtype=dtype)
 
     def _select(self, training, sample, deterministic):
         """The sample when training (or inference="sample"), else the deterministic code."""

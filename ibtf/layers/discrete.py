@@ -76,8 +76,9 @@ class BernoulliBottleneck(Bottleneck):
         prior = tfd.Independent(tfd.Bernoulli(
             probs=tf.fill([self.units], tf.constant(self.prior_probability, self.compute_dtype)),
             dtype=self.compute_dtype), 1)
-        soft = tfd.RelaxedBernoulli(self.temperature, logits=logits).sample(
-            seed=self.next_seed())
+        # Binary concrete: sigmoid((l + ln u - ln(1 - u)) / T), u ~ U(0, 1).
+        u = self.uniform(tf.shape(logits), logits.dtype)
+        soft = tf.sigmoid((logits + tf.math.log(u) - tf.math.log1p(-u)) / self.temperature)
         sample = _straight_through(tf.round(soft), soft) if self.straight_through else soft
         mode = tf.cast(logits > 0, self.compute_dtype)
         code = self._select(training, sample, mode)
@@ -135,8 +136,9 @@ class RelaxedCategoricalBottleneck(Bottleneck):
         posterior = tfd.Independent(tfd.Categorical(logits=logits), 1)
         uniform = tfd.Independent(tfd.Categorical(
             logits=tf.zeros([self.num_variables, self.num_categories], logits.dtype)), 1)
-        soft = tfd.RelaxedOneHotCategorical(self.temperature, logits=logits).sample(
-            seed=self.next_seed())
+        # Gumbel-softmax: softmax((l + g) / T), g = -ln(-ln u), u ~ U(0, 1).
+        gumbel = -tf.math.log(-tf.math.log(self.uniform(tf.shape(logits), logits.dtype)))
+        soft = tf.nn.softmax((logits + gumbel) / self.temperature, axis=-1)
         hard = tf.one_hot(tf.argmax(soft, axis=-1), self.num_categories, dtype=soft.dtype)
         sample = _straight_through(hard, soft) if self.straight_through else soft
         mode = tf.one_hot(tf.argmax(logits, axis=-1), self.num_categories, dtype=soft.dtype)

@@ -35,7 +35,7 @@ class GaussianBottleneck(Bottleneck):
       seed: integer seed of the reparameterization noise.
 
     Call args:
-      features: [batch, n] float tensor.
+      features: [batch, n] (or [batch, ..., n]) float tensor.
       context: [batch, c] tensor for a conditional prior r(z|c).
       training: sample a reparameterized code if True.
 
@@ -65,8 +65,9 @@ class GaussianBottleneck(Bottleneck):
     def build(self, input_shape):
         input_shape = tf.TensorShape(input_shape)
         if input_shape.rank is None or input_shape.rank < 2 or input_shape[-1] is None:
-            raise ValueError(f"GaussianBottleneck expects features of shape [batch, n] with n "
-                             f"known, got {input_shape}; flatten or encode them first")
+            raise ValueError(f"GaussianBottleneck expects features [batch, ..., n] with a known "
+                             f"last dimension n, got {input_shape}; give the input a fixed "
+                             "feature size (e.g. keras.Input([n]))")
         self.params = keras.layers.Dense(2 * self.units, kernel_initializer=self.kernel_initializer,
                                          name="params")
         self.params.build(input_shape)
@@ -80,10 +81,19 @@ class GaussianBottleneck(Bottleneck):
         scale = tf.nn.softplus(raw + self.scale_shift) + self.min_scale
         return tfd.Independent(tfd.Normal(loc, scale), 1)
 
+    def sample(self, posterior, num_samples=None, seed=None):
+        """Reparameterized draws mu + sigma * eps, shape [num_samples?, batch, units]."""
+        normal = posterior.distribution
+        shape = tf.shape(normal.loc)
+        if num_samples is not None:
+            # Common random numbers: one eps per draw, shared by every example.
+            shape = [num_samples] + [1] * (normal.loc.shape.rank - 1) + [self.units]
+        return normal.loc + normal.scale * self.standard_normal(shape, normal.loc.dtype, seed)
+
     def call(self, features, context=None, training=None):
         posterior = self.posterior(features)
         prior = self.prior.distribution(context)
-        sample = posterior.sample(seed=self.next_seed())
+        sample = self.sample(posterior)
         code = self._select(training, sample, posterior.mean())
         return self._output(code, kl_nats(posterior, prior, sample))
 

@@ -108,17 +108,17 @@ class VIBClassifier(IBModel):
 
     def predictive_probabilities(self, features):
         """mean_s softmax(head(mu + sigma * eps_s)), with eps_s ~ N(0, I) fixed per model."""
-        posterior = self.bottleneck.posterior(features).distribution
-        eps = tf.random.stateless_normal(
-            [self.num_samples, 1, self.latent_dim],
-            seed=[self.bottleneck.seed, _PREDICT_STREAM], dtype=posterior.loc.dtype)
-        codes = posterior.loc[None] + posterior.scale[None] * eps
+        posterior = self.bottleneck.posterior(features)
+        codes = self.bottleneck.sample(posterior, self.num_samples, seed=self._predict_seed())
         return tf.reduce_mean(tf.nn.softmax(self.head(codes), axis=-1), axis=0)
+
+    def _predict_seed(self):
+        return tf.constant([self.bottleneck.seed, _PREDICT_STREAM], tf.int32)
 
     def call(self, inputs, training=False):
         features = self.encoder(inputs, training=training)
         if training:
-            code = self.bottleneck.posterior(features).sample(seed=self.bottleneck.next_seed())
+            code = self.bottleneck.sample(self.bottleneck.posterior(features))
             return tf.nn.softmax(self.head(code), axis=-1)
         return self.predictive_probabilities(features)
 
@@ -204,7 +204,7 @@ class VIBClassifier(IBModel):
             outputs = {"probabilities": probs, "class_ids": tf.argmax(probs, axis=-1)}
             if not self.bottleneck.prior.conditional:
                 posterior = self.bottleneck.posterior(hidden)
-                code = posterior.sample(seed=[self.bottleneck.seed, _PREDICT_STREAM])
+                code = self.bottleneck.sample(posterior, seed=self._predict_seed())
                 outputs["rate_nats"] = kl_nats(posterior,
                                                self.bottleneck.prior.distribution(None), code)
             return outputs
