@@ -3,6 +3,8 @@
 A prior is a Keras layer whose ``distribution(context)`` returns a TFP distribution with event
 shape [latent_dim]. Bottlenecks take a prior by name or instance and tell it the latent size.
 """
+import math
+
 import tensorflow_probability as tfp
 
 from ibtf._keras import keras, tf
@@ -21,7 +23,7 @@ def _check_dim(latent_dim):
 
 
 def _softplus_inverse(x):
-    return float(tf.math.log(tf.math.expm1(tf.constant(x, tf.float64))))
+    return math.log(math.expm1(x))
 
 
 class Prior(keras.layers.Layer):
