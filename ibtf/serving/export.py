@@ -44,7 +44,7 @@ def resolve_export_dir(path):
 def _check_signatures(signatures):
     if not isinstance(signatures, dict) or not signatures:
         raise TypeError("signatures must be a non-empty dict {name: tf.function with an "
-                        f"input_signature}, got {type(signatures).__name__}")
+                        f"input_signature}}, got {type(signatures).__name__}")
     if "serving_default" not in signatures:
         raise ValueError(f"signatures has keys {sorted(signatures)} but no 'serving_default'; "
                          "TF Serving calls 'serving_default' when a request names none: add it")
