@@ -17,7 +17,8 @@ __all__ = ["mae", "rmse", "mase", "pinball_loss", "crps_normal", "crps_samples",
            "crps_quantiles", "interval_coverage"]
 
 
-def _arrays(**named):
+def _arrays(_broadcast=True, **named):
+    """float64 arrays of the named inputs, checked to broadcast together unless told not to."""
     out = []
     for name, value in named.items():
         try:
@@ -26,6 +27,13 @@ def _arrays(**named):
             raise TypeError(f"{name} must be numeric array-like, got {type(value).__name__}") \
                 from error
         out.append(array)
+    if not _broadcast:
+        return out
+    _check_broadcast(named, out)
+    return out
+
+
+def _check_broadcast(named, out):
     try:
         np.broadcast_shapes(*(a.shape for a in out))
     except ValueError as error:
@@ -62,7 +70,8 @@ def mase(y_true, y_pred, y_train, *, season=1):
       y_train: the training series along axis 0 ([T] or [T, d]); scaled per column.
       season: m >= 1 (1: the naive random walk).
     """
-    y_true, y_pred, y_train = _arrays(y_true=y_true, y_pred=y_pred, y_train=y_train)
+    y_true, y_pred = _arrays(y_true=y_true, y_pred=y_pred)
+    (y_train,) = _arrays(False, y_train=y_train)
     if not isinstance(season, (int, np.integer)) or season < 1:
         raise ValueError(f"season must be a positive integer, got {season!r}")
     if y_train.shape[0] <= season:
@@ -85,11 +94,13 @@ def pinball_loss(y_true, quantiles, levels, *, reduce=True):
       quantiles: [..., K] predicted quantiles at `levels` (or [...] with a scalar level).
       levels: [K] levels tau in (0, 1), or a scalar.
     """
-    y_true, quantiles, levels = _arrays(y_true=y_true, quantiles=quantiles, levels=levels)
-    if np.any((levels <= 0) | (levels >= 1)):
-        raise ValueError(f"levels must lie in (0, 1), got {levels}")
+    y_true, quantiles, levels = _arrays(False, y_true=y_true, quantiles=quantiles, levels=levels)
+    if levels.ndim > 1 or np.any((levels <= 0) | (levels >= 1)):
+        raise ValueError(f"levels must be a scalar or 1-D array in (0, 1), got {levels}")
     if levels.ndim == 1:
         y_true = y_true[..., None]
+    _check_broadcast({"y_true[..., None]" if levels.ndim else "y_true": 0, "quantiles": 0,
+                      "levels": 0}, [y_true, quantiles, levels])
     diff = y_true - quantiles
     return _reduce(np.maximum(levels * diff, (levels - 1.0) * diff), reduce)
 
@@ -121,8 +132,11 @@ def crps_samples(y_true, samples, *, fair=False, reduce=True):
       y_true: [...] observations.
       samples: [..., M] draws from the forecast distribution (sample axis last).
     """
-    y_true, samples = _arrays(y_true=y_true, samples=samples)
+    y_true, samples = _arrays(False, y_true=y_true, samples=samples)
+    if samples.ndim < 1:
+        raise ValueError("samples needs a last axis of draws, got a scalar")
     m = samples.shape[-1]
+    _check_broadcast({"y_true[..., None]": 0, "samples": 0}, [y_true[..., None], samples])
     if m < 1 or (fair and m < 2):
         raise ValueError(f"samples needs at least {2 if fair else 1} draws on its last axis, "
                          f"got {m}")
