@@ -58,6 +58,9 @@ class PairedStreams:
     def __init__(self, frame, *, time_col, source_cols, target_cols, id_col=None, history,
                  horizon=1, split=(0.7, 0.15, 0.15), nan_policy="error", spacing="error",
                  sort=False):
+        self._kwargs = dict(time_col=time_col, id_col=id_col, history=history, horizon=horizon,
+                            split=split, nan_policy=nan_policy, spacing=spacing, sort=sort)
+        self._raw_frame = frame
         self.history = _positive_int(history, "history")
         self.horizon = _positive_int(horizon, "horizon")
         clean, report = validate_streams(
@@ -105,6 +108,14 @@ class PairedStreams:
             raise ValueError(f"could not read {path!r} as CSV ({error}): give a comma-separated "
                              "file with a header row") from error
         return cls(frame, time_col=time_col, **kwargs)
+
+    def reversed(self, source_cols=None, target_cols=None):
+        """The reverse direction, for the control TE(Y -> X): the target columns become the
+        source and the source columns the target (or the ones named), same settings."""
+        source_cols = self.target_cols if source_cols is None else source_cols
+        target_cols = self.source_cols if target_cols is None else target_cols
+        return PairedStreams(self._raw_frame, source_cols=source_cols, target_cols=target_cols,
+                             **self._kwargs)
 
     # -- rows -------------------------------------------------------------------------------
     @property

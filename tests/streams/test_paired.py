@@ -115,3 +115,11 @@ def test_errors_name_the_fix():
         streams(split=(0.9, 0.05, 0.05), history=8, horizon=11).windows("val")
     with pytest.raises(ValueError, match="split must be one of"):
         streams().windows("validation")
+
+
+def test_reversed_swaps_roles():
+    s = streams()
+    r = s.reversed()
+    assert r.source_cols == ["y"] and r.target_cols == ["x"] and r.history == s.history
+    np.testing.assert_array_equal(r.windows("test").source_history,
+                                  s.windows("test").target_history)
