@@ -96,8 +96,9 @@ def load_sf_seattle_temps():
     """Hourly temperatures (deg F) of San Francisco and Seattle in 2010 (8760 hours).
 
     From vega_datasets (``sf_temps``, ``seattle_temps``). Both files lack the hour lost to the
-    DST switch (they jump from 02:00 to 04:00 on 2010-03-14); it is put back on the hourly grid by linear interpolation so
-    the series are regular. A negative control: the cities' weather is ~1000 km apart.
+    DST switch (they jump from 02:00 to 04:00 on 2010-03-14); it is put back on the hourly
+    grid by linear interpolation so the series are regular. A negative control: the cities are
+    ~1000 km apart, though they share the solar diurnal and seasonal cycle.
     Columns: ``date``, ``sf_temp``, ``seattle_temp``.
     """
     local = require("vega_datasets", "the vega_datasets temperature sets").local_data

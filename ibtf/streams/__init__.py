@@ -14,6 +14,7 @@ from ibtf.streams.windows import WindowArrays, sliding_windows, valid_window_sta
 
 __all__ = [
     "BacktestFold", "PairedStreams", "SPLITS", "StreamScaler", "ValidationReport",
-    "WindowArrays", "block_bootstrap_ci", "chronological_labels", "fold_labels", "rolling_origin_folds",
-    "sliding_windows", "valid_window_starts", "validate_streams", "windows_dataset",
+    "WindowArrays", "block_bootstrap_ci", "chronological_labels", "fold_labels",
+    "rolling_origin_folds", "sliding_windows", "valid_window_starts", "validate_streams",
+    "windows_dataset",
 ]

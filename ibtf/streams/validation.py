@@ -33,7 +33,7 @@ class ValidationReport:
       n_series: number of series (1 without an id column).
       nan_counts: NaNs found per value column, before the policy acted.
       n_filled: values filled forward (``nan_policy="ffill"``).
-      n_dropped: rows dropped (NaN rows under ``"drop"``; leading NaNs that ``"ffill"`` cannot fill).
+      n_dropped: rows dropped (NaN rows under ``"drop"``; leading NaNs ``"ffill"`` cannot fill).
       n_segments: contiguous regularly spaced runs; windows never cross from one to the next.
       n_gaps: irregular steps found (split into segments or ignored, by ``spacing``).
       step: the regular time step (a ``pandas`` offset alias, a ``Timedelta`` or a number).

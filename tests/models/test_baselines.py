@@ -64,8 +64,8 @@ def test_direct_multistep_ar_matches_closed_form():
     np.testing.assert_allclose(ar.stddev_[:, 0] ** 2, (1 - a ** (2 * h)) / (1 - a * a), rtol=0.05)
     # Held-out log-density per step is that of the true Gaussian predictive, 1/2 ln(2 pi e v).
     lp = ar.log_prob(s.windows("test")).mean(axis=0)
-    np.testing.assert_allclose(-lp, 0.5 * np.log(2 * np.pi * np.e * (1 - a ** (2 * h)) / (1 - a * a)),
-                               atol=0.05)
+    variance = (1 - a ** (2 * h)) / (1 - a * a)
+    np.testing.assert_allclose(-lp, 0.5 * np.log(2 * np.pi * np.e * variance), atol=0.05)
 
 
 def test_naive_on_a_random_walk_scales_with_sqrt_h():

@@ -36,7 +36,9 @@ def test_shuffle_is_seeded_and_a_permutation():
     source, target = data()
     starts = np.arange(30)
     # Each window's future first value identifies it (continuous random data: no ties).
-    key = lambda ds: collect(ds)[2][:, 0, 0]   # noqa: E731
+    def key(ds):
+        return collect(ds)[2][:, 0, 0]
+
     a = key(windows_dataset(source, target, starts, 5, 3, batch_size=7, shuffle=True, seed=1))
     b = key(windows_dataset(source, target, starts, 5, 3, batch_size=7, shuffle=True, seed=1))
     c = key(windows_dataset(source, target, starts, 5, 3, batch_size=7, shuffle=True, seed=2))

@@ -64,7 +64,8 @@ def test_panel_windows_stay_inside_series():
     b["y"] += 1000
     s = streams(pd.concat([a, b], ignore_index=True), id_col="id", split=(0.5, 0.25, 0.25))
     w = s.windows("train")
-    crossing = (w.target_history.min(axis=(1, 2)) < 1000) & (w.target_future.max(axis=(1, 2)) >= 1000)
+    low_history = w.target_history.min(axis=(1, 2)) < 1000
+    crossing = low_history & (w.target_future.max(axis=(1, 2)) >= 1000)
     assert not crossing.any()
     assert set(w.series) == {"a", "b"} and s.series_ids == ["a", "b"]
     assert (w.series == "a").sum() == 30 - 11 + 1 and (w.series == "b").sum() == 40 - 11 + 1
