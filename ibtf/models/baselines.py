@@ -60,6 +60,11 @@ class _GaussianBaseline:
 
     horizon = None
 
+    @classmethod
+    def from_config(cls, config):
+        """An unfitted forecaster with the constructor arguments of ``get_config()``."""
+        return cls(**config)
+
     def _check_fitted(self):
         if self.horizon is None:
             raise ValueError(f"{type(self).__name__} is not fitted: call fit(train_windows) first")

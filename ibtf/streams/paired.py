@@ -216,6 +216,21 @@ class PairedStreams:
                              "smaller step")
         return folds
 
+    def fold_dataset(self, fold, split="train", *, batch_size=32, shuffle=None, seed=0,
+                     drop_remainder=False, scaled=False, prefetch=True):
+        """One fold's ``"train"`` or ``"test"`` windows as a ``tf.data.Dataset`` (as `dataset`);
+        ``scaled=True`` uses the scaler fitted on the fold's training rows."""
+        if split not in ("train", "test"):
+            raise ValueError(f"a backtest fold has splits 'train' and 'test', got {split!r}")
+        labels = self._labels_for(lambda n: fold_labels(n, fold))
+        label = SPLITS[split]
+        starts = self._starts(labels, label, f"backtest fold {fold.index} ({split})")
+        source, target = self._arrays(scaled, self._fit_scaler(labels) if scaled else None)
+        shuffle = (split == "train") if shuffle is None else bool(shuffle)
+        return windows_dataset(source, target, starts, self.history, self.horizon,
+                               batch_size=batch_size, shuffle=shuffle, seed=seed,
+                               drop_remainder=drop_remainder, prefetch=prefetch)
+
     def fold_windows(self, fold, *, scaled=False):
         """``(train, test, scaler)`` of one fold: `WindowArrays` and a scaler fitted on the
         fold's training rows (the fold never sees statistics of rows after its origin)."""

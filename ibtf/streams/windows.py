@@ -44,7 +44,9 @@ def valid_window_starts(segment, label, history, horizon, split_label):
 
     Args:
       segment: int [T], a contiguous regular run id per row (rows sorted, runs contiguous).
-      label: int [T], the split of each row (labels never decrease within a series).
+      label: int [T], the split of each row; within a series each label's rows form one
+        contiguous block (true of chronological splits and backtest folds), so equal labels at
+        the first and last future row mean every future row carries that label.
       history: L. horizon: H.
       split_label: the label the window's future rows must all carry; its history may reach
         back into earlier splits (the past is known at forecast time).
@@ -67,6 +69,10 @@ def valid_window_starts(segment, label, history, horizon, split_label):
 
 def sliding_windows(source, target, starts, history, horizon):
     """Copies the windows at ``starts`` out of aligned arrays.
+
+    The layout of the Transfer Entropy Bottleneck forecaster (Kalajdzievski et al., TMLR 2023):
+    ``(x[s:s+L], y[s:s+L]) -> y[s+L:s+L+H]``, the pasts that condition
+    ``TE = I(Y_future; X_past | Y_past)``.
 
     Args:
       source: [T, ds] source rows. target: [T, dt] target rows.

@@ -101,6 +101,8 @@ def test_multivariate_target_and_source_shapes():
     mean, std = model.predict(w.inputs)
     assert mean.shape == std.shape == (300, 2, 3) and model.log_prob(w).shape == (300, 2)
     assert model.get_config() == {"order": 3, "source_lags": 2}
+    again = ARXForecaster.from_config(model.get_config()).fit(w)
+    np.testing.assert_array_equal(again.predict(w)[0], mean)
 
 
 def test_errors():

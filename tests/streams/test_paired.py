@@ -103,6 +103,12 @@ def test_backtest_folds_use_only_the_past():
         np.testing.assert_allclose(scaler.target_mean, train.target_future.max() / 2, rtol=1e-6)
         last_rows.append(test.target_future.max())
     assert last_rows == [179, 189, 199] and len(test) == 10
+    ys = np.concatenate([y.numpy() for _, y in s.fold_dataset(folds[-1], "test", batch_size=4)])
+    np.testing.assert_array_equal(ys, test.target_future)
+    xs = np.concatenate([x["target_history"].numpy() for x, _ in
+                         s.fold_dataset(folds[-1], "test", batch_size=4, scaled=True)])
+    np.testing.assert_allclose(xs, s.fold_windows(folds[-1], scaled=True)[1].target_history,
+                               rtol=1e-6)
     with pytest.raises(ValueError, match="use fewer folds"):
         s.backtest_folds(30, test_size=10)
 
