@@ -120,3 +120,23 @@ def test_errors():
         SeasonalNaiveForecaster(4).fit(w)
     with pytest.raises(TypeError, match="give WindowArrays"):
         ARForecaster(1).fit(np.zeros(3))
+
+
+def test_least_squares_agrees_with_statsmodels_ols():
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(6)
+    n = 500
+    x = rng.standard_normal(n)
+    y = np.zeros(n)
+    for t in range(2, n):
+        y[t] = 0.4 * y[t - 1] - 0.2 * y[t - 2] + 0.7 * x[t - 1] + 0.3 * x[t - 2] + rng.normal()
+    df = pd.DataFrame({"t": np.arange(n), "x": x, "y": y})
+    s = PairedStreams(df, time_col="t", source_cols="x", target_cols="y", history=2, horizon=1,
+                      split=(1.0, 0.0, 0.0))
+    model = ARXForecaster(2).fit(s.windows("train"))
+    # The same regression written by hand for statsmodels: y_t on 1, y_{t-1}, y_{t-2}, x_{t-1},
+    # x_{t-2}, for t = 2 .. n-1.
+    design = sm.add_constant(np.column_stack([y[1:-1], y[:-2], x[1:-1], x[:-2]]))
+    ols = sm.OLS(y[2:], design).fit()
+    np.testing.assert_allclose(model.coef_[:, 0, 0], ols.params, rtol=1e-5, atol=1e-6)
+    assert model.stddev_[0, 0] ** 2 == pytest.approx(ols.scale, rel=1e-5)
