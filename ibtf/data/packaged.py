@@ -84,8 +84,9 @@ def load_macro_consumption():
     """
     sm_data = require("statsmodels.datasets", "the statsmodels macrodata set")
     data = sm_data.macrodata.load_pandas().data
-    dates = pd.PeriodIndex.from_fields(year=data["year"].astype(int),
-                                       quarter=data["quarter"].astype(int), freq="Q")
+    # Period strings parse the same way on every pandas >= 2.0.
+    labels = [f"{int(y)}Q{int(q)}" for y, q in zip(data["year"], data["quarter"])]
+    dates = pd.PeriodIndex(labels, freq="Q")
     frame = pd.DataFrame({"date": dates.to_timestamp(how="end").normalize(),
                           "dpi_growth": 100.0 * np.log(data["realdpi"]).diff(),
                           "cons_growth": 100.0 * np.log(data["realcons"]).diff()})
