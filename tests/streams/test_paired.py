@@ -130,3 +130,20 @@ def test_reversed_swaps_roles():
     assert r.source_cols == ["y"] and r.target_cols == ["x"] and r.history == s.history
     np.testing.assert_array_equal(r.windows("test").source_history,
                                   s.windows("test").target_history)
+
+
+def test_csv_panel_with_date_strings_and_interleaved_rows(tmp_path):
+    a, b = trend_frame(40), trend_frame(40)
+    a["id"], b["id"] = "a", "b"
+    b["y"] += 1000
+    # Rows of the two series interleaved, as a long CSV export often is.
+    df = pd.concat([a, b]).sort_values(["date", "id"]).reset_index(drop=True)
+    path = tmp_path / "panel.csv"
+    df.to_csv(path, index=False)
+    s = PairedStreams.from_csv(path, time_col="date", source_cols="x", target_cols="y",
+                               id_col="id", history=5, horizon=2)
+    w = s.windows("train")
+    assert s.report.n_series == 2 and set(w.series) == {"a", "b"}
+    b_windows = w.target_future[w.series == "b"]
+    assert (b_windows >= 1000).all() and (w.target_future[w.series == "a"] < 1000).all()
+    np.testing.assert_array_equal(b_windows[0, :, 0], [1005, 1006])
