@@ -1,1 +1,13 @@
-"""ibtf.data."""
+"""ibtf.data: real paired series shipped in packages, and synthetic pairs with known truth.
+
+The real sets need the ``data`` extra (``pip install 'ibtf[data]'``: astsa, statsmodels,
+vega_datasets); they are read from the installed packages at run time.
+"""
+from ibtf.data.catalogue import DatasetInfo, list_datasets, load_dataset
+from ibtf.data.packaged import (load_lap, load_lead_sales, load_macro_consumption,
+                                load_seattle_weather, load_sf_seattle_temps, load_soi_rec)
+from ibtf.data.synthetic import CoupledAR, coupled_ar
+
+__all__ = ["CoupledAR", "DatasetInfo", "coupled_ar", "list_datasets", "load_dataset",
+           "load_lap", "load_lead_sales", "load_macro_consumption", "load_seattle_weather",
+           "load_sf_seattle_temps", "load_soi_rec"]

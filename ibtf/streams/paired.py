@@ -1,0 +1,247 @@
+"""`PairedStreams`: a validated source/target frame, split, scaled and windowed.
+
+The data side of the Transfer Entropy Bottleneck (Kalajdzievski et al., TMLR 2023): the model
+forecasts ``y[t:t+H]`` from ``y[t-L:t]`` and a bottlenecked channel from ``x[t-L:t]``, and the
+information it transfers, ``TE(X -> Y) = I(Y_future; X_past | Y_past)``, is measured on held-out
+windows. So windows keep past and future apart, splits are chronological per series, and the
+scaler sees training rows only.
+"""
+import os
+
+import numpy as np
+import pandas as pd
+
+from ibtf.streams.dataset import windows_dataset
+from ibtf.streams.scaling import StreamScaler
+from ibtf.streams.splits import (TEST, TRAIN, VAL, chronological_labels, fold_labels,
+                                 rolling_origin_folds)
+from ibtf.streams.validation import SEGMENT_COL, validate_streams
+from ibtf.streams.windows import WindowArrays, sliding_windows, valid_window_starts
+
+__all__ = ["PairedStreams", "SPLITS"]
+
+SPLITS = {"train": TRAIN, "val": VAL, "test": TEST}
+
+
+def _positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class PairedStreams:
+    """Paired source/target streams from a long DataFrame (one or many series).
+
+    Each window at forecast origin t holds ``source_history = x[t-L:t]`` [L, ds],
+    ``target_history = y[t-L:t]`` [L, dt] and ``target_future = y[t:t+H]`` [H, dt]. A window
+    belongs to the split of its future rows; its history may reach into earlier splits, since
+    the past is known when forecasting. Windows never cross a series, a gap or a dropped row.
+
+    Args:
+      frame: a ``pandas.DataFrame`` in long format.
+      time_col, source_cols, target_cols, id_col: columns (see `validate_streams`).
+      history: L, past steps per window. horizon: H, future steps forecast.
+      split: (train, val, test) fractions of each series' rows, in time order.
+      nan_policy, spacing, sort: see `validate_streams`.
+
+    Attributes:
+      frame: the cleaned frame. report: the `ValidationReport`. scaler: a `StreamScaler` fitted
+      on training rows only (its mean/scale go inside a model's graph).
+
+    Example:
+      >>> streams = PairedStreams(df, time_col="date", source_cols=["soi"],
+      ...                         target_cols=["rec"], history=24, horizon=1)
+      >>> ds = streams.dataset("train", batch_size=64, shuffle=True, seed=0)
+      >>> test = streams.windows("test")      # WindowArrays, numpy
+    """
+
+    def __init__(self, frame, *, time_col, source_cols, target_cols, id_col=None, history,
+                 horizon=1, split=(0.7, 0.15, 0.15), nan_policy="error", spacing="error",
+                 sort=False):
+        self._kwargs = dict(time_col=time_col, id_col=id_col, history=history, horizon=horizon,
+                            split=split, nan_policy=nan_policy, spacing=spacing, sort=sort)
+        self._raw_frame = frame
+        self.history = _positive_int(history, "history")
+        self.horizon = _positive_int(horizon, "horizon")
+        clean, report = validate_streams(
+            frame, time_col=time_col, source_cols=source_cols, target_cols=target_cols,
+            id_col=id_col, nan_policy=nan_policy, spacing=spacing, sort=sort,
+            min_rows=self.history + self.horizon)
+        self.frame, self.report = clean, report
+        self.time_col, self.id_col = time_col, id_col
+        self.source_cols = _names(source_cols)
+        self.target_cols = _names(target_cols)
+        self.split_fractions = tuple(split)
+
+        self._source = clean[self.source_cols].to_numpy(np.float32)
+        self._target = clean[self.target_cols].to_numpy(np.float32)
+        self._segment = clean[SEGMENT_COL].to_numpy()
+        self._time = clean[time_col].to_numpy()
+        if id_col is None:
+            self._series = np.full(len(clean), None, dtype=object)
+            bounds = [(0, len(clean))]
+        else:
+            self._series = clean[id_col].to_numpy()
+            change = np.flatnonzero(self._series[1:] != self._series[:-1]) + 1
+            edges = np.concatenate([[0], change, [len(clean)]])
+            bounds = list(zip(edges[:-1], edges[1:]))
+        self._bounds = bounds
+        self._labels = self._labels_for(lambda n: chronological_labels(n, self.split_fractions))
+        if not (self._labels == TRAIN).any():
+            raise ValueError("the training split has no rows: raise the train fraction of split")
+        self.scaler = self._fit_scaler(self._labels)
+        self._scaled = None
+
+    @classmethod
+    def from_csv(cls, path, *, time_col, **kwargs):
+        """Reads a CSV (dates in `time_col` are parsed) and builds `PairedStreams`.
+
+        Raises:
+          FileNotFoundError: `path` does not exist.
+        """
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"data file {path!r} not found: check the path")
+        try:
+            frame = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise ValueError(f"could not read {path!r} as CSV ({error}): give a comma-separated "
+                             "file with a header row") from error
+        return cls(frame, time_col=time_col, **kwargs)
+
+    def reversed(self, source_cols=None, target_cols=None):
+        """The reverse direction, for the control TE(Y -> X): the target columns become the
+        source and the source columns the target (or the ones named), same settings."""
+        source_cols = self.target_cols if source_cols is None else source_cols
+        target_cols = self.source_cols if target_cols is None else target_cols
+        return PairedStreams(self._raw_frame, source_cols=source_cols, target_cols=target_cols,
+                             **self._kwargs)
+
+    # -- rows -------------------------------------------------------------------------------
+    @property
+    def series_ids(self):
+        """The series ids in order (``[None]`` for a single series)."""
+        return [self._series[lo] for lo, _ in self._bounds]
+
+    def _labels_for(self, per_series):
+        return np.concatenate([per_series(hi - lo) for lo, hi in self._bounds]).astype(np.int8)
+
+    def _fit_scaler(self, labels):
+        rows = labels == TRAIN
+        return StreamScaler.fit(self._source[rows], self._target[rows])
+
+    def rows(self, split="train"):
+        """The cleaned frame's rows of one split (0.7/0.15/0.15 by default), for baselines."""
+        return self.frame[self._labels == self._split_label(split)]
+
+    @staticmethod
+    def _split_label(split):
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")
+        return SPLITS[split]
+
+    # -- windows ----------------------------------------------------------------------------
+    def _arrays(self, scaled, scaler):
+        if not scaled:
+            return self._source, self._target
+        if scaler is self.scaler:
+            if self._scaled is None:
+                self._scaled = (scaler.transform_source(self._source),
+                                scaler.transform_target(self._target))
+            return self._scaled
+        return scaler.transform_source(self._source), scaler.transform_target(self._target)
+
+    def _starts(self, labels, label, what):
+        starts = valid_window_starts(self._segment, labels, self.history, self.horizon, label)
+        if starts.size == 0:
+            raise ValueError(f"{what} has no complete window of history {self.history} + horizon "
+                             f"{self.horizon}: use a shorter history/horizon, a larger split "
+                             "fraction, or more data")
+        return starts
+
+    def _windows(self, labels, label, what, scaled, scaler):
+        starts = self._starts(labels, label, what)
+        source, target = self._arrays(scaled, scaler)
+        src, tgt, fut = sliding_windows(source, target, starts, self.history, self.horizon)
+        origin = starts + self.history
+        return WindowArrays(src, tgt, fut, self._series[origin], self._time[origin])
+
+    def windows(self, split="train", *, scaled=False):
+        """The windows of one split as numpy arrays (`WindowArrays`).
+
+        Args:
+          split: ``"train"``, ``"val"`` or ``"test"``.
+          scaled: standardise with the training-row scaler (default: raw units, for models that
+            carry the scaler inside their graph).
+        """
+        label = self._split_label(split)
+        return self._windows(self._labels, label, f"split {split!r}", scaled, self.scaler)
+
+    def dataset(self, split="train", *, batch_size=32, shuffle=None, seed=0,
+                drop_remainder=False, scaled=False, prefetch=True):
+        """The windows of one split as a batched, prefetched ``tf.data.Dataset``.
+
+        Yields ``({'source_history': [B, L, ds], 'target_history': [B, L, dt]},
+        target_future [B, H, dt])``. Shuffling (default: on for ``"train"`` only) is seeded.
+        """
+        label = self._split_label(split)
+        starts = self._starts(self._labels, label, f"split {split!r}")
+        source, target = self._arrays(scaled, self.scaler)
+        shuffle = (split == "train") if shuffle is None else bool(shuffle)
+        return windows_dataset(source, target, starts, self.history, self.horizon,
+                               batch_size=batch_size, shuffle=shuffle, seed=seed,
+                               drop_remainder=drop_remainder, prefetch=prefetch)
+
+    def num_windows(self, split="train"):
+        """How many windows a split holds."""
+        label = self._split_label(split)
+        return int(valid_window_starts(self._segment, self._labels, self.history, self.horizon,
+                                       label).size)
+
+    # -- backtesting ------------------------------------------------------------------------
+    def backtest_folds(self, n_folds, test_size=None, *, step=None, train_size=None):
+        """Rolling-origin folds (`rolling_origin_folds`), checked against every series.
+
+        ``test_size`` defaults to the horizon. Each fold must leave at least one training
+        window in every series.
+        """
+        test_size = self.horizon if test_size is None else test_size
+        folds = rolling_origin_folds(n_folds, test_size, step=step, train_size=train_size)
+        shortest = min(hi - lo for lo, hi in self._bounds)
+        need = folds[0].test_start_from_end + self.history + self.horizon
+        if shortest < need:
+            raise ValueError(f"{n_folds} folds of test_size {test_size} need series of at least "
+                             f"{need} rows (history + horizon of training before the first "
+                             f"origin), the shortest has {shortest}: use fewer folds or a "
+                             "smaller step")
+        return folds
+
+    def fold_dataset(self, fold, split="train", *, batch_size=32, shuffle=None, seed=0,
+                     drop_remainder=False, scaled=False, prefetch=True):
+        """One fold's ``"train"`` or ``"test"`` windows as a ``tf.data.Dataset`` (as `dataset`);
+        ``scaled=True`` uses the scaler fitted on the fold's training rows."""
+        if split not in ("train", "test"):
+            raise ValueError(f"a backtest fold has splits 'train' and 'test', got {split!r}")
+        labels = self._labels_for(lambda n: fold_labels(n, fold))
+        label = SPLITS[split]
+        starts = self._starts(labels, label, f"backtest fold {fold.index} ({split})")
+        source, target = self._arrays(scaled, self._fit_scaler(labels) if scaled else None)
+        shuffle = (split == "train") if shuffle is None else bool(shuffle)
+        return windows_dataset(source, target, starts, self.history, self.horizon,
+                               batch_size=batch_size, shuffle=shuffle, seed=seed,
+                               drop_remainder=drop_remainder, prefetch=prefetch)
+
+    def fold_windows(self, fold, *, scaled=False):
+        """``(train, test, scaler)`` of one fold: `WindowArrays` and a scaler fitted on the
+        fold's training rows (the fold never sees statistics of rows after its origin)."""
+        labels = self._labels_for(lambda n: fold_labels(n, fold))
+        scaler = self._fit_scaler(labels)
+        what = f"backtest fold {fold.index}"
+        return (self._windows(labels, TRAIN, f"{what} (train)", scaled, scaler),
+                self._windows(labels, TEST, f"{what} (test)", scaled, scaler), scaler)
+
+
+def _names(cols):
+    if isinstance(cols, str):
+        return [c.strip() for c in cols.split(",") if c.strip()]
+    return list(cols)
