@@ -38,13 +38,20 @@ class Bottleneck(keras.layers.Layer):
     inference_modes = INFERENCE_MODES
 
     def build(self, input_shape):
+        # ONLY_FIRST_REPLICA lets replicas of a tf.distribute strategy update the counter;
+        # next_seed folds in the replica id so replicas draw different noise.
         self._sample_counter = self.add_weight(
-            "sample_counter", [], dtype=tf.int64, initializer="zeros", trainable=False)
+            "sample_counter", [], dtype=tf.int64, initializer="zeros", trainable=False,
+            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         super().build(input_shape)
 
     def next_seed(self):
         """A fresh stateless seed [2] for this call."""
         count = self._sample_counter.assign_add(1)
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
+        if replicas > 1:
+            count = count * replicas + tf.cast(context.replica_id_in_sync_group, tf.int64)
         return tf.stack([tf.constant(self.seed, tf.int32), tf.cast(count, tf.int32)])
 
     # All noise goes through these two methods, so ibtf.testing.fixed_noise can replace it:

@@ -67,6 +67,20 @@ class IBModel(keras.Model):
     def beta(self, value):
         self._beta.assign(check_beta(value))
 
+    def minimize(self, loss, tape):
+        """One optimizer step on ``loss``, a per-example mean over this replica's batch.
+
+        Under a tf.distribute strategy the optimizer sums gradients over replicas, so the loss
+        gradients are divided by their number, as Keras does for compiled losses: the step is
+        then the gradient of the mean over the global batch.
+        """
+        variables = self.trainable_variables
+        grads = tape.gradient(loss, variables)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas > 1:
+            grads = [None if g is None else g / replicas for g in grads]
+        self.optimizer.apply_gradients(zip(grads, variables))
+
     def compile(self, optimizer="adam", jit_compile="auto", **kwargs):
         super().compile(optimizer=optimizer, jit_compile=resolve_jit_compile(jit_compile),
                         **kwargs)

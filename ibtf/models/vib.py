@@ -137,7 +137,7 @@ class VIBClassifier(IBModel):
             logits = self.head(code)
             ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
             loss = tf.reduce_mean(ce) + self._beta * tf.reduce_mean(rate)
-        self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
+        self.minimize(loss, tape)
         return self._update_metrics(loss, ce, rate, labels, tf.nn.softmax(logits))
 
     def test_step(self, data):
@@ -186,14 +186,34 @@ class VIBClassifier(IBModel):
                              f"[0, {self.num_classes - 1}]")
         return labels.astype(np.int32)
 
+    def _build_for(self, x):
+        """Builds before Keras starts its step function: variables created inside a
+        distributed step would be per-replica."""
+        if self.built or x is None:
+            return
+        if isinstance(x, tf.data.Dataset):
+            spec = x.element_spec
+            spec = spec[0] if isinstance(spec, tuple) else spec
+            shape = spec.shape
+        else:
+            shape = tf.TensorShape([None, *np.shape(x)[1:]])
+        with self.distribute_strategy.scope():
+            self.build(shape)
+
     def fit(self, x=None, y=None, *args, **kwargs):
-        return super().fit(self._check_x(x), self._check_y(y), *args, **kwargs)
+        x, y = self._check_x(x), self._check_y(y)
+        self._build_for(x)
+        return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        return super().evaluate(self._check_x(x), self._check_y(y), *args, **kwargs)
+        x, y = self._check_x(x), self._check_y(y)
+        self._build_for(x)
+        return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
-        return super().predict(self._check_x(x), *args, **kwargs)
+        x = self._check_x(x)
+        self._build_for(x)
+        return super().predict(x, *args, **kwargs)
 
     # -- serving ----------------------------------------------------------------------------
     def serving_signatures(self):

@@ -1,4 +1,3 @@
-import time
 
 import numpy as np
 
@@ -50,15 +49,14 @@ def test_window_arrays_inputs_and_len():
     assert len(w) == 4 and set(w.inputs) == {"source_history", "target_history"}
 
 
-def test_hundred_thousand_steps_window_well_under_a_second():
+def test_hundred_thousand_steps_window_in_one_vectorised_pass():
+    # The speed figure lives in benchmarks (streams_speed); a timed assertion here would fail
+    # on a loaded machine without saying anything about the code.
     n, L = 100_000, 32
     rng = np.random.default_rng(1)
     source, target = rng.normal(size=(n, 2)), rng.normal(size=(n, 1))
     segment, label = np.zeros(n, int), np.zeros(n, int)
-    t0 = time.perf_counter()
     starts = valid_window_starts(segment, label, L, 1, 0)
     src, tgt, fut = sliding_windows(source, target, starts, L, 1)
-    elapsed = time.perf_counter() - t0
     assert src.shape == (n - L, L, 2) and fut.shape == (n - L, 1, 1)
-    assert elapsed < 0.5, f"windowing took {elapsed:.3f} s"
     np.testing.assert_array_equal(fut[12345, 0], target[12345 + L].astype(np.float32))
