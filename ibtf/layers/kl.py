@@ -18,7 +18,8 @@ def kl_nats(posterior, prior, code=None):
     Args:
       posterior: q(z|x), batch shape [B], event shape [d].
       prior: p(z) or r(z|c), broadcastable against ``posterior``.
-      code: a sample from ``posterior``; needed only when no analytic KL exists.
+      code: a sample from ``posterior``, or a callable that draws one; used only when no
+        analytic KL exists.
 
     Returns:
       A [B] tensor of nats.
@@ -30,4 +31,6 @@ def kl_nats(posterior, prior, code=None):
             raise ValueError(f"no analytic KL between {type(posterior).__name__} and "
                              f"{type(prior).__name__}; pass code=posterior.sample() for the "
                              "Monte Carlo estimate") from None
+        if callable(code):
+            code = code()
         return posterior.log_prob(code) - prior.log_prob(code)
