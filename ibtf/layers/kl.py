@@ -1,5 +1,4 @@
 """Rates in nats: KL(q || p) per example, analytic where TFP registers it, else Monte Carlo."""
-from ibtf._keras import tf
 import tensorflow_probability as tfp
 
 tfd = tfp.distributions

@@ -24,10 +24,10 @@ class VIBClassifier(IBModel):
 
     (Alemi, Fischer, Dillon, Murphy 2017, "Deep Variational Information Bottleneck", eq. 7; both
     terms per-example means, in nats). The rate term upper-bounds I(Z; X); H(Y) minus the
-    cross-entropy lower-bounds I(Z; Y) (evaluate reports both). Predictions average the softmax over ``num_samples``
-    posterior samples (the paper's 12-sample averaging). The predictive noise uses common random
-    numbers: the same ``num_samples`` standard-normal draws for every example, so a prediction is
-    a deterministic function of its own input, whatever the batch.
+    cross-entropy lower-bounds I(Z; Y) (evaluate reports both). Predictions average the softmax
+    over ``num_samples`` posterior samples (the paper's 12-sample averaging). The predictive
+    noise uses common random numbers: the same ``num_samples`` standard-normal draws for every
+    example, so a prediction is a deterministic function of its own input, whatever the batch.
 
     Args:
       num_classes: number of classes; labels are integer ids in [0, num_classes).

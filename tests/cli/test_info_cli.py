@@ -5,7 +5,6 @@ import sys
 import numpy as np
 
 import ibtf
-from ibtf._keras import keras
 from ibtf.cli.main import main
 from ibtf.models import VIBClassifier
 from ibtf.serving import export
