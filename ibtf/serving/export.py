@@ -57,7 +57,8 @@ def _check_signatures(signatures):
                             "tf.function(fn, input_signature=[tf.TensorSpec(..., name=...)])")
 
 
-def export(model, base_dir, name, *, signatures=None, version=None, metadata=None):
+def export(model, base_dir, name, *, signatures=None, version=None, metadata=None,
+           warmup_inputs=None):
     """Writes a SavedModel to ``base_dir/name/<version>/`` atomically and returns that path.
 
     The export is written to a hidden temporary directory beside its destination and renamed
@@ -74,6 +75,9 @@ def export(model, base_dir, name, *, signatures=None, version=None, metadata=Non
         ``serving_default``.
       version: a positive integer; default: one past the newest existing version.
       metadata: optional JSON-serialisable dict stored in ``assets.extra/ibtf_export.json``.
+      warmup_inputs: optional dict of input name -> small example batch for
+        ``serving_default``; written as TF Serving warm-up requests (needs the ``serving``
+        extra). The request is run once here first, so a bad example fails the export.
 
     Returns:
       The path of the new version directory.
@@ -119,6 +123,15 @@ def export(model, base_dir, name, *, signatures=None, version=None, metadata=Non
         os.makedirs(os.path.join(tmp, "assets.extra"), exist_ok=True)
         with open(os.path.join(tmp, METADATA_FILE), "w") as f:
             json.dump(info, f, indent=2, default=str)
+        if warmup_inputs is not None:
+            from ibtf.serving.warmup import write_warmup_requests
+            try:
+                signatures["serving_default"](
+                    **{k: tf.convert_to_tensor(v, tf.float32) for k, v in warmup_inputs.items()})
+            except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:
+                raise ValueError(f"warmup_inputs do not fit serving_default ({error}); pass a "
+                                 "dict of its input names to small example batches") from None
+            write_warmup_requests(tmp, name, warmup_inputs)
         try:
             os.rename(tmp, final)
         except OSError as error:

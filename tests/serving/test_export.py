@@ -98,3 +98,19 @@ def test_bad_export_arguments(tmp_path, trained_vib):
                signatures={"serving_default": tf.function(lambda features: features)})
     with pytest.raises(ValueError, match="not built"):
         export(VIBClassifier(num_classes=2), str(tmp_path), "unbuilt")
+
+
+def test_warmup_requests_replay_through_the_export(tmp_path, trained_vib):
+    from ibtf.serving import read_warmup_requests
+    model, x = trained_vib
+    path = export(model, str(tmp_path), "vib", warmup_inputs={"features": x[:3]})
+    [(signature, inputs)] = read_warmup_requests(path)
+    assert signature == "serving_default"
+    np.testing.assert_array_equal(inputs["features"], x[:3])
+    loaded = tf.saved_model.load(path)
+    out = loaded.signatures[signature](features=tf.constant(inputs["features"]))
+    np.testing.assert_allclose(out["probabilities"].numpy(), model.predict(x[:3], verbose=0),
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="warmup_inputs do not fit serving_default"):
+        export(model, str(tmp_path), "vib", warmup_inputs={"features": x[:3, :4]})
+    assert list_versions(os.path.join(str(tmp_path), "vib")) == [1]
