@@ -31,7 +31,7 @@ def check_range(array, name, low=None, high=None, low_open=False, high_open=Fals
         bad |= (array >= high) if high_open else (array > high)
     if np.any(bad):
         left = "(" if low_open else "["
-        right = ")" if high_open else "]"
+        right = ")" if (high_open or high is None) else "]"
         lo = "-inf" if low is None else f"{low:.6g}"
         hi = "inf" if high is None else f"{high:.6g}"
         offending = np.asarray(array)[bad].ravel()[:3]

@@ -1,0 +1,56 @@
+"""Elementary entropies in nats: binary entropy, its inverse, Gaussian differential entropy."""
+import numpy as np
+
+from ibtf.theory._checks import as_float_array, check_range, positive, scalar_or_array
+
+__all__ = ["binary_entropy", "binary_entropy_inverse", "gaussian_entropy", "binary_convolution"]
+
+
+def binary_entropy(p):
+    """``h(p) = -p ln p - (1 - p) ln(1 - p)`` in nats, with ``0 ln 0 = 0``.
+
+    Args:
+        p: probability(ies) in [0, 1].
+
+    Returns:
+        Entropy in nats, in [0, ln 2].
+    """
+    q = check_range(as_float_array(p, "p"), "p", 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = -np.where(q > 0, q * np.log(q), 0.0) - np.where(q < 1, (1 - q) * np.log1p(-q), 0.0)
+    return scalar_or_array(out, p)
+
+
+def binary_entropy_inverse(h):
+    """The ``p`` in [0, 1/2] with ``binary_entropy(p) == h`` (nats), by vectorised bisection.
+
+    ``h`` is increasing on [0, 1/2], so bisection to 60 halvings is exact to double precision.
+
+    Args:
+        h: entropy(ies) in [0, ln 2] nats.
+
+    Returns:
+        Probability in [0, 1/2].
+    """
+    target = check_range(as_float_array(h, "h"), "h", 0.0, np.log(2.0))
+    lo = np.zeros_like(target)
+    hi = np.full_like(target, 0.5)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        below = binary_entropy(mid) < target
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return scalar_or_array(0.5 * (lo + hi), h)
+
+
+def binary_convolution(a, b):
+    """``a * b = a (1 - b) + b (1 - a)``: the crossover of two cascaded binary symmetric channels."""
+    a = check_range(as_float_array(a, "a"), "a", 0.0, 1.0)
+    b = check_range(as_float_array(b, "b"), "b", 0.0, 1.0)
+    return a * (1 - b) + b * (1 - a)
+
+
+def gaussian_entropy(variance):
+    """Differential entropy ``1/2 ln(2 pi e variance)`` of a scalar Gaussian, in nats."""
+    v = positive(variance, "variance")
+    return scalar_or_array(0.5 * np.log(2 * np.pi * np.e * v), variance)
