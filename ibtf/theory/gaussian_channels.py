@@ -88,7 +88,9 @@ def optimize_gaussian_test_channel(
     Minimises ``I(X; Xhat)`` over jointly Gaussian reconstructions ``(r, t, m)`` (correlation,
     standard deviation, mean) subject to any of ``MSE <= distortion``,
     ``divergence(p_X, p_Xhat) <= perception``, ``h(S|Xhat) <= classification``. A dense grid
-    over (rate, scale, mean) locates the best feasible region; SLSQP then refines it. This is
+    over the rate brackets the least feasible rate; bisection on the rate then narrows it, each
+    step maximising the smallest constraint slack over (scale, mean) by a grid and a simplex
+    search (feasibility is monotone in the rate). This is
     the "optimisation over Gaussian test channels" used in tests to check the closed forms of
     :mod:`ibtf.theory.rdc`, :mod:`ibtf.theory.rpc` and :mod:`ibtf.theory.rdp`.
 
@@ -125,35 +127,60 @@ def optimize_gaussian_test_channel(
             parts.append(classification - cls)
         return parts
 
-    rates = np.concatenate([[0.0], np.geomspace(1e-4, max_rate, 1500)])
-    scales = np.unique(np.concatenate([np.linspace(1e-3, 3.0, 600) * sigma, [sigma]]))
+    scales = np.unique(np.concatenate([np.linspace(1e-3, 3.0, 400) * sigma, [sigma]]))
     means = np.array([0.0, -0.05, 0.05]) * sigma
-    R, T, M = np.meshgrid(rates, scales, means, indexing="ij")
-    parts = slack(R, T, M)
-    ok = np.ones(R.shape, dtype=bool)
-    for part in parts:
-        ok &= part >= 0
-    if not np.any(ok):
-        return GaussianChannel(np.inf, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, False)
-    best = np.argmin(np.where(ok, R, np.inf))
-    start = np.array([R.flat[best], T.flat[best], M.flat[best]])
-    result = start
-    if parts and start[0] > 0:
-        constraints = [
-            {"type": "ineq", "fun": (lambda z, i=i: float(slack(z[0], z[1], z[2])[i]))}
-            for i in range(len(parts))
-        ]
+    T, M = np.meshgrid(scales, means, indexing="ij")
+
+    def best_channel(rate):
+        """max over (scale, mean) of the smallest slack, at a fixed rate: grid, then simplex."""
+        if not parts_count:
+            return 0.0, sigma, 0.0
+        worst = np.min(np.stack(np.broadcast_arrays(*slack(np.full(T.shape, rate), T, M))), axis=0)
+        i = np.argmax(worst)
+        start = np.array([T.flat[i], M.flat[i]])
+
+        def neg_worst(z):
+            if z[0] <= 0:
+                return np.inf
+            return -float(np.min(slack(rate, z[0], z[1])))
+
         opt = scipy.optimize.minimize(
-            lambda z: z[0],
-            start,
-            jac=lambda z: np.array([1.0, 0.0, 0.0]),
-            method="SLSQP",
-            bounds=[(0.0, max_rate), (1e-6 * sigma, 3.0 * sigma), (-sigma, sigma)],
-            constraints=constraints,
-            options={"ftol": 1e-14, "maxiter": 500},
+            neg_worst, start, method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 300},
         )
-        if opt.x[0] < start[0] and all(p >= -1e-10 for p in slack(*opt.x)):
-            result = opt.x
+        if -opt.fun > worst.flat[i]:
+            return -opt.fun, opt.x[0], opt.x[1]
+        return worst.flat[i], start[0], start[1]
+
+    parts_count = sum(v is not None for v in (distortion, perception, classification))
+    tol = -1e-12  # round-off: KL(p||p) evaluates to ~1e-17, not 0
+    # Feasibility is monotone in the rate (a larger correlation lowers the MSE at any scale
+    # and lowers h(S|Xhat); the perception does not depend on it), so bracket and bisect.
+    rates = np.concatenate([[0.0], np.geomspace(1e-4, max_rate, 200)])
+    if parts_count:
+        grid = np.stack(np.broadcast_arrays(*slack(rates[:, None, None], T[None], M[None])))
+        grid_ok = np.any(np.all(grid >= tol, axis=0), axis=(1, 2))
+    else:
+        grid_ok = np.ones(rates.shape, dtype=bool)
+    if not np.any(grid_ok):
+        if best_channel(max_rate)[0] < tol:
+            return GaussianChannel(np.inf, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, False)
+        k = rates.size - 1
+    else:
+        k = int(np.argmax(grid_ok))
+    # The grid can only be pessimistic: step down while the refined check still passes.
+    while k > 0 and best_channel(rates[k - 1])[0] >= tol:
+        k -= 1
+    hi = rates[k]
+    lo = rates[k - 1] if k > 0 else hi
+    while hi - lo > 1e-10 * max(1.0, hi):
+        mid = 0.5 * (lo + hi)
+        if best_channel(mid)[0] >= tol:
+            hi = mid
+        else:
+            lo = mid
+    _, t_best, m_best = best_channel(hi)
+    result = (hi, t_best, m_best)
     rate, t, m = (float(v) for v in result)
     r = float(np.sqrt(-np.expm1(-2.0 * rate)))
     _, mse, perc, cls = gaussian_channel_metrics(r, t, m, var_x, var_s, rho, divergence)
