@@ -6,8 +6,8 @@ rate-distortion-perception function, the rate-distortion-classification and
 rate-perception-classification functions of Wang et al. 2024, exact transfer entropy of
 linear-Gaussian VAR processes, and independent numerical solvers (Blahut-Arimoto with a
 classification constraint, optimisation over Gaussian test channels). The Yang & Mandt (2022)
-sandwich bounds, which need TensorFlow, live in :mod:`ibtf.theory.sandwich` and are imported
-on demand so that this package stays numpy/scipy only.
+sandwich bounds on R(D), which need TensorFlow, live in :mod:`ibtf.theory.rd_upper_bound` and
+:mod:`ibtf.theory.rd_lower_bound`; import them explicitly (this package stays numpy/scipy).
 """
 from ibtf.theory.blahut_arimoto import BlahutArimotoResult, blahut_arimoto
 from ibtf.theory.entropy import (

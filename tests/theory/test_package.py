@@ -10,7 +10,7 @@ import ibtf.theory
 MODULES = [
     importlib.import_module(f"ibtf.theory.{m.name}")
     for m in pkgutil.iter_modules(ibtf.theory.__path__)
-    if not m.name.startswith("_") and m.name != "sandwich"
+    if not m.name.startswith("_")
 ]
 
 
