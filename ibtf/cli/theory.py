@@ -64,8 +64,11 @@ def run_plot(args):
     # Write next to the target, then rename: a crash never leaves a half-written PNG.
     fd, tmp = tempfile.mkstemp(suffix=".png", dir=folder)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         fig.savefig(tmp, format="png")
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):

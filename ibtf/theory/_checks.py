@@ -1,5 +1,6 @@
 """Argument checks shared by the closed forms: every message names the argument, says what was
 wrong and gives the feasible range, so a caller can fix the call without reading the source."""
+import math
 import numbers
 
 import numpy as np
@@ -66,3 +67,16 @@ def scalar_or_array(result, *inputs):
     if all(np.ndim(x) == 0 for x in inputs):
         return float(result)
     return result
+
+
+def check_lam(value, name="lam"):
+    """A finite Lagrange multiplier > 0 (numpy scalars accepted)."""
+    if isinstance(value, (bool, str, bytes)):
+        raise TypeError(f"{name} must be a number > 0, got {type(value).__name__}")
+    try:
+        lam = float(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a number > 0, got {type(value).__name__}") from error
+    if not (lam > 0 and math.isfinite(lam)):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return lam

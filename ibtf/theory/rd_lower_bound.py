@@ -3,12 +3,10 @@
 Needs TensorFlow; import this module explicitly (``ibtf.theory`` itself stays numpy/scipy).
 """
 import dataclasses
-import math
-
 import numpy as np
 
 from ibtf._keras import keras, tf
-from ibtf.theory._checks import as_float_array, check_int
+from ibtf.theory._checks import as_float_array, check_int, check_lam
 
 __all__ = ["DualPotential", "RDLowerBound", "fit_rd_lower_bound", "sup_kernel_mean"]
 
@@ -171,13 +169,11 @@ def fit_rd_lower_bound(
     x = as_float_array(samples, "samples").astype(np.float32)
     if x.ndim != 2 or len(x) < 2:
         raise ValueError(f"samples must have shape (n, d) with n >= 2, got {x.shape}")
-    if not (isinstance(lam, (int, float)) and lam > 0 and math.isfinite(lam)):
-        raise ValueError(f"lam must be a finite number > 0, got {lam!r}")
+    lam = check_lam(lam)
     steps = check_int(steps, "steps", 1)
     batch_size = check_int(batch_size, "batch_size", 2)
     eval_k = check_int(eval_batch_size or batch_size, "eval_batch_size", 2)
     eval_batches = check_int(eval_batches, "eval_batches", 2)
-    lam = float(lam)
     keras.utils.set_random_seed(seed)
     model = DualPotential(hidden_units)
     model(x[:1])

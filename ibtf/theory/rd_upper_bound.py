@@ -3,12 +3,10 @@
 Needs TensorFlow; import this module explicitly (``ibtf.theory`` itself stays numpy/scipy).
 """
 import dataclasses
-import math
-
 import numpy as np
 
 from ibtf._keras import keras, tf
-from ibtf.theory._checks import as_float_array, check_int
+from ibtf.theory._checks import as_float_array, check_int, check_lam
 
 __all__ = ["RDUpperBoundVAE", "RDUpperBound", "fit_rd_upper_bound", "evaluate_rd_upper_bound"]
 
@@ -56,9 +54,7 @@ class RDUpperBoundVAE(keras.Model):
         super().__init__(**kwargs)
         self.data_dim = check_int(data_dim, "data_dim", 1)
         self.latent_dim = check_int(latent_dim, "latent_dim", 1)
-        if not (isinstance(lam, (int, float)) and lam > 0 and math.isfinite(lam)):
-            raise ValueError(f"lam must be a finite number > 0, got {lam!r}")
-        self.lam = float(lam)
+        self.lam = check_lam(lam)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.encoder_layers = _mlp(self.hidden_units, 2 * self.latent_dim, "encoder")
         self.decoder_layers = _mlp(self.hidden_units, self.data_dim, "decoder")

@@ -109,8 +109,8 @@ def linear_gaussian_te(A, noise_cov, source, target, history, source_history=1):
 
         TE = 1/2 ln det Sigma(Y_t | Y^-) - 1/2 ln det Sigma(Y_t | Y^-, X^-),
 
-    the log ratio of the restricted and full one-step prediction error covariances (Granger's
-    F statistic is ``2 TE``).
+    the log ratio of the restricted and full one-step prediction error covariances (Geweke's
+    Granger-causality measure ``F = ln(det Sigma_restricted / det Sigma_full)`` is ``2 TE``).
 
     Derivation of the covariances. Stack ``w = (z_t, z_{t-1}, ..., z_{t-L})`` with
     ``L = max(k, l)``. Its block ``(i, j)`` is ``Cov(z_{t-i}, z_{t-j}) = Gamma_{j-i}`` for
