@@ -16,9 +16,13 @@ def binary_entropy(p):
         Entropy in nats, in [0, ln 2].
     """
     q = check_range(as_float_array(p, "p"), "p", 0.0, 1.0)
+    return scalar_or_array(_h(q), p)
+
+
+def _h(q):
+    """Binary entropy without argument checks (inner loops)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = -np.where(q > 0, q * np.log(q), 0.0) - np.where(q < 1, (1 - q) * np.log1p(-q), 0.0)
-    return scalar_or_array(out, p)
+        return -np.where(q > 0, q * np.log(q), 0.0) - np.where(q < 1, (1 - q) * np.log1p(-q), 0.0)
 
 
 def binary_entropy_inverse(h):
@@ -37,7 +41,7 @@ def binary_entropy_inverse(h):
     hi = np.full_like(target, 0.5)
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        below = binary_entropy(mid) < target
+        below = _h(mid) < target
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
     return scalar_or_array(0.5 * (lo + hi), h)
