@@ -3,6 +3,7 @@
 Run: python -m benchmarks.theory_closed_forms  (prints Markdown tables for
 benchmarks/results/theory.md; about a minute on 2 CPU cores).
 """
+
 import itertools
 import time
 
@@ -30,7 +31,10 @@ from ibtf.theory import (
 
 def _row(name, solver, errors, seconds):
     errors = np.abs(np.asarray(errors))
-    return f"| {name} | {solver} | {errors.size} | {errors.max():.2e} | {np.median(errors):.2e} | {seconds:.1f} |"
+    return (
+        f"| {name} | {solver} | {errors.size} | {errors.max():.2e} | "
+        f"{np.median(errors):.2e} | {seconds:.1f} |"
+    )
 
 
 def _timed(fn):
@@ -63,8 +67,10 @@ def water_filling_vs_slsqp():
     out = []
     for total in np.linspace(0.05, 3.7, 12):
         res = scipy.optimize.minimize(
-            lambda d: np.sum(0.5 * np.log(v / d)), np.full(5, total / 5).clip(max=v * 0.999),
-            method="SLSQP", bounds=[(1e-9, vi) for vi in v],
+            lambda d: np.sum(0.5 * np.log(v / d)),
+            np.full(5, total / 5).clip(max=v * 0.999),
+            method="SLSQP",
+            bounds=[(1e-9, vi) for vi in v],
             constraints=[{"type": "eq", "fun": lambda d: d.sum() - total}],
             options={"ftol": 1e-14, "maxiter": 1000},
         )
@@ -74,7 +80,8 @@ def water_filling_vs_slsqp():
 
 def rdp_vs_channels():
     return [
-        gaussian_rdp(d, p, 1.0) - optimize_gaussian_test_channel(1.0, distortion=d, perception=p).rate_nats
+        gaussian_rdp(d, p, 1.0)
+        - optimize_gaussian_test_channel(1.0, distortion=d, perception=p).rate_nats
         for d, p in itertools.product((0.05, 0.2, 0.5, 0.9, 1.5), (0.0, 0.02, 0.1, 0.4, 1.5))
     ]
 
@@ -88,7 +95,9 @@ CS = [FLOOR + f * (HS - FLOOR) for f in (0.05, 0.25, 0.5, 0.75, 1.1)]
 def rdc_vs_channels():
     return [
         gaussian_rdc(d, c, VX, VS, RHO)
-        - optimize_gaussian_test_channel(VX, distortion=d, classification=c, var_s=VS, rho=RHO).rate_nats
+        - optimize_gaussian_test_channel(
+            VX, distortion=d, classification=c, var_s=VS, rho=RHO
+        ).rate_nats
         for d, c in itertools.product((0.05, 0.3, 0.7, 1.2, 2.0), CS)
     ]
 
@@ -104,7 +113,9 @@ def rdc_vs_ba_discretized():
     var_s = float((px @ ps) @ s**2)
     out = []
     for slope, cs in ((0.0, 2.0), (0.0, 4.0), (0.5, 2.0), (2.0, 3.0)):
-        r = blahut_arimoto(px, (x[:, None] - x[None, :]) ** 2, slope, p_s_given_x=ps, class_slope=cs, tol=1e-11)
+        r = blahut_arimoto(
+            px, (x[:, None] - x[None, :]) ** 2, slope, p_s_given_x=ps, class_slope=cs, tol=1e-11
+        )
         c = r.classification_nats + np.log(s[1] - s[0])
         out.append(r.rate_nats - gaussian_rdc(r.distortion, c, var_x, var_s, 0.8))
     return out
@@ -113,10 +124,18 @@ def rdc_vs_ba_discretized():
 def binary_rdc_vs_ba():
     out = []
     for (p, eps), (s, cs) in itertools.product(
-        ((0.5, 0.1), (0.3, 0.2), (0.15, 0.05)), ((0.0, 2.0), (0.0, 6.0), (1.5, 3.0), (3.0, 1.0), (2.5, 0.0))
+        ((0.5, 0.1), (0.3, 0.2), (0.15, 0.05)),
+        ((0.0, 2.0), (0.0, 6.0), (1.5, 3.0), (3.0, 1.0), (2.5, 0.0)),
     ):
-        r = blahut_arimoto([1 - p, p], 1 - np.eye(2), s, p_s_given_x=[[1 - eps, eps], [eps, 1 - eps]],
-                           class_slope=cs, restarts=4, seed=1)
+        r = blahut_arimoto(
+            [1 - p, p],
+            1 - np.eye(2),
+            s,
+            p_s_given_x=[[1 - eps, eps], [eps, 1 - eps]],
+            class_slope=cs,
+            restarts=4,
+            seed=1,
+        )
         out.append(r.rate_nats - binary_rdc(r.distortion, r.classification_nats, p, eps))
     return out
 
@@ -124,7 +143,9 @@ def binary_rdc_vs_ba():
 def rpc_vs_channels():
     return [
         gaussian_rpc(p, c, VX, VS, RHO, div)
-        - optimize_gaussian_test_channel(VX, perception=p, classification=c, var_s=VS, rho=RHO, divergence=div).rate_nats
+        - optimize_gaussian_test_channel(
+            VX, perception=p, classification=c, var_s=VS, rho=RHO, divergence=div
+        ).rate_nats
         for div, p, c in itertools.product(("kl", "reverse_kl", "w2"), (0.0, 0.05, 0.5), CS[:4])
     ]
 
@@ -132,7 +153,9 @@ def rpc_vs_channels():
 def rdpc_vs_channels():
     return [
         gaussian_rdpc(d, p, c, VX, VS, RHO)
-        - optimize_gaussian_test_channel(VX, distortion=d, perception=p, classification=c, var_s=VS, rho=RHO).rate_nats
+        - optimize_gaussian_test_channel(
+            VX, distortion=d, perception=p, classification=c, var_s=VS, rho=RHO
+        ).rate_nats
         for d, p, c in itertools.product((0.2, 0.8, 2.5), (0.0, 0.1), CS[::2])
     ]
 
@@ -142,7 +165,9 @@ def wyner_vs_search():
     for rho in np.linspace(0.05, 0.95, 10):
         res = scipy.optimize.minimize_scalar(
             lambda a: 0.5 * np.log((1 - rho**2) / ((1 - a**2) * (1 - (rho / a) ** 2))),
-            bounds=(rho + 1e-12, 1 - 1e-12), method="bounded", options={"xatol": 1e-12},
+            bounds=(rho + 1e-12, 1 - 1e-12),
+            method="bounded",
+            options={"xatol": 1e-12},
         )
         out.append(gaussian_wyner_ci(rho) - res.fun)
     return out
@@ -172,18 +197,28 @@ def te_vs_regression():
 
 
 def no_tradeoff_table():
-    lines = ["| C (nats) | R_C(C) closed form | solver R(P=0) | R(P=0.01) | R(P=0.1) | R(P=1) | spread |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| C (nats) | R_C(C) closed form | solver R(P=0) | R(P=0.01) | R(P=0.1) | R(P=1) "
+        "| spread |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for c in CS[:4]:
-        rates = [optimize_gaussian_test_channel(VX, perception=p, classification=c, var_s=VS, rho=RHO,
-                                                divergence="w2").rate_nats for p in (0.0, 0.01, 0.1, 1.0)]
+        rates = [
+            optimize_gaussian_test_channel(
+                VX, perception=p, classification=c, var_s=VS, rho=RHO, divergence="w2"
+            ).rate_nats
+            for p in (0.0, 0.01, 0.1, 1.0)
+        ]
         closed = gaussian_classification_rate(c, VS, RHO)
-        lines.append(f"| {c:.4f} | {closed:.6f} | " + " | ".join(f"{r:.6f}" for r in rates)
-                     + f" | {max(rates) - min(rates):.1e} |")
+        lines.append(
+            f"| {c:.4f} | {closed:.6f} | "
+            + " | ".join(f"{r:.6f}" for r in rates)
+            + f" | {max(rates) - min(rates):.1e} |"
+        )
     return "\n".join(lines)
 
 
-def main():
+def main(argv=None):
     checks = [
         ("gaussian_rd", "Blahut-Arimoto, 121-point discretised N(0,1)", gaussian_rd_vs_ba),
         ("binary_rd", "Blahut-Arimoto", binary_rd_vs_ba),
@@ -195,7 +230,11 @@ def main():
         ("gaussian_rpc (kl, reverse_kl, w2)", "Gaussian test-channel search", rpc_vs_channels),
         ("gaussian_rdpc", "Gaussian test-channel search", rdpc_vs_channels),
         ("gaussian_wyner_ci", "search over Gaussian W", wyner_vs_search),
-        ("linear_gaussian_te (AR source, k=1,2,3,5)", "least-squares regression, n = 1e6", te_vs_regression),
+        (
+            "linear_gaussian_te (AR source, k=1,2,3,5)",
+            "least-squares regression, n = 1e6",
+            te_vs_regression,
+        ),
     ]
     print("| closed form | independent solver | points | max abs error (nats) | median | seconds |")
     print("|---|---|---|---|---|---|")

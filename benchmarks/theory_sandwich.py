@@ -3,6 +3,7 @@
 Run: python -m benchmarks.theory_sandwich  (about 10 minutes on 2 CPU cores). Prints a
 Markdown table (medians over seeds) and writes benchmarks/results/theory_sandwich.png.
 """
+
 import os
 import sys
 import time
@@ -27,17 +28,30 @@ def gaussian(n, seed):
     return np.random.default_rng(seed).normal(size=(n, 2)) * np.sqrt(VARIANCES)
 
 
-def main():
+def main(argv=None):
     rows, ubs, lbs = [], {}, {}
     for lam in LAMS:
         d_star = float(np.minimum(1 / (2 * lam), VARIANCES).sum())
         ub_gap, lb_gap, lb_gap_plain, ub_points, times = [], [], [], [], []
         for seed in SEEDS:
             t0 = time.perf_counter()
-            ub = fit_rd_upper_bound(gaussian(20_000, seed), lam, eval_samples=gaussian(100_000, 100 + seed),
-                                    steps=2000, seed=seed)
-            lb = fit_rd_lower_bound(gaussian(30_000, seed), lam, eval_samples=gaussian(32 * 2048, 200 + seed),
-                                    steps=1500, batch_size=512, eval_batch_size=2048, eval_batches=32, seed=seed)
+            ub = fit_rd_upper_bound(
+                gaussian(20_000, seed),
+                lam,
+                eval_samples=gaussian(100_000, 100 + seed),
+                steps=2000,
+                seed=seed,
+            )
+            lb = fit_rd_lower_bound(
+                gaussian(30_000, seed),
+                lam,
+                eval_samples=gaussian(32 * 2048, 200 + seed),
+                steps=1500,
+                batch_size=512,
+                eval_batch_size=2048,
+                eval_batches=32,
+                seed=seed,
+            )
             times.append(time.perf_counter() - t0)
             ub_gap.append(ub.rate_nats - true_rd(ub.distortion)[0])
             lb_gap.append(true_rd(d_star)[0] - float(lb.rate_at(d_star)))
@@ -45,18 +59,25 @@ def main():
             ub_points.append((ub.distortion, ub.rate_nats))
             ubs.setdefault(lam, []).append(ub)
             lbs.setdefault(lam, []).append(lb)
-            print(f"lam={lam} seed={seed}: UB D={ub.distortion:.4f} R={ub.rate_nats:.4f} "
-                  f"(true {true_rd(ub.distortion)[0]:.4f}); LB at D*={d_star:.4f}: "
-                  f"{float(lb.rate_at(d_star)):.4f} (true {true_rd(d_star)[0]:.4f})", file=sys.stderr, flush=True)
+            print(
+                f"lam={lam} seed={seed}: UB D={ub.distortion:.4f} R={ub.rate_nats:.4f} "
+                f"(true {true_rd(ub.distortion)[0]:.4f}); LB at D*={d_star:.4f}: "
+                f"{float(lb.rate_at(d_star)):.4f} (true {true_rd(d_star)[0]:.4f})",
+                file=sys.stderr,
+                flush=True,
+            )
         med = np.median(np.array(ub_points), axis=0)
         rows.append(
-            f"| {lam:g} | {med[0]:.4f} | {med[1]:.4f} | {true_rd(med[0])[0]:.4f} | {np.median(ub_gap):+.4f} "
-            f"[{min(ub_gap):+.4f}, {max(ub_gap):+.4f}] | {d_star:.4f} | {true_rd(d_star)[0]:.4f} | "
-            f"{np.median(lb_gap_plain):.3f} | {np.median(lb_gap):.3f} [{min(lb_gap):.3f}, {max(lb_gap):.3f}] | "
+            f"| {lam:g} | {med[0]:.4f} | {med[1]:.4f} | {true_rd(med[0])[0]:.4f} | "
+            f"{np.median(ub_gap):+.4f} [{min(ub_gap):+.4f}, {max(ub_gap):+.4f}] | "
+            f"{d_star:.4f} | {true_rd(d_star)[0]:.4f} | {np.median(lb_gap_plain):.3f} | "
+            f"{np.median(lb_gap):.3f} [{min(lb_gap):.3f}, {max(lb_gap):.3f}] | "
             f"{np.median(times):.0f} |"
         )
-    print("| lam | UB D | UB R (nats) | true R(D_UB) | UB - R(D) median [min, max] | D* = tangent | "
-          "true R(D*) | R(D*) - LB plain | R(D*) - LB conservative median [min, max] | s per seed |")
+    print(
+        "| lam | UB D | UB R (nats) | true R(D_UB) | UB - R(D) median [min, max] | D* = tangent | "
+        "true R(D*) | R(D*) - LB plain | R(D*) - LB conservative median [min, max] | s per seed |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
@@ -73,7 +94,13 @@ def main():
     for lam in LAMS:
         ax.plot(d, lbs[lam][0].rate_at(d), "C0:", lw=0.7)
         pts = np.array([(u.distortion, u.rate_nats) for u in ubs[lam]])
-        ax.plot(pts[:, 0], pts[:, 1], "C3o", ms=4, label="upper bound (beta-VAE)" if lam == LAMS[0] else None)
+        ax.plot(
+            pts[:, 0],
+            pts[:, 1],
+            "C3o",
+            ms=4,
+            label="upper bound (beta-VAE)" if lam == LAMS[0] else None,
+        )
     ax.set_ylim(0, 3.2)
     ax.set_xlabel("distortion D = E||X - Xhat||^2")
     ax.set_ylabel("rate (nats)")

@@ -2,6 +2,7 @@
 
 Run: python -m benchmarks.theory_speed
 """
+
 import time
 
 import numpy as np
@@ -26,7 +27,7 @@ def median_seconds(fn, runs=5):
     return float(np.median(times))
 
 
-def main():
+def main(argv=None):
     n = 1_000_000
     rng = np.random.default_rng(0)
     d = rng.uniform(0.01, 2.0, n)
@@ -38,10 +39,18 @@ def main():
         ("gaussian_rpc, 1e6 points", lambda: gaussian_rpc(p, c, 1.0, 1.0, 0.8)),
         ("gaussian_rdp, 1e6 points", lambda: gaussian_rdp(d, p, 1.0)),
         ("binary_rdc, 1e6 points", lambda: binary_rdc(d / 4, 0.4 + c / 10, 0.3, 0.1)),
-        ("linear_gaussian_te, 3-var VAR, k=10, one call",
-         lambda: linear_gaussian_te(np.diag([0.5, 0.4, 0.3]) + 0.2 * np.eye(3, k=-1), np.eye(3), 0, 2, 10)),
-        ("optimize_gaussian_test_channel (D, P, C), one call",
-         lambda: optimize_gaussian_test_channel(1.0, distortion=0.4, perception=0.05, classification=1.2, rho=0.8)),
+        (
+            "linear_gaussian_te, 3-var VAR, k=10, one call",
+            lambda: linear_gaussian_te(
+                np.diag([0.5, 0.4, 0.3]) + 0.2 * np.eye(3, k=-1), np.eye(3), 0, 2, 10
+            ),
+        ),
+        (
+            "optimize_gaussian_test_channel (D, P, C), one call",
+            lambda: optimize_gaussian_test_channel(
+                1.0, distortion=0.4, perception=0.05, classification=1.2, rho=0.8
+            ),
+        ),
     ]
     print("| computation | median seconds (5 runs) |")
     print("|---|---|")

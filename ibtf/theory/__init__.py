@@ -9,6 +9,7 @@ classification constraint, optimisation over Gaussian test channels). The Yang &
 sandwich bounds on R(D), which need TensorFlow, live in :mod:`ibtf.theory.rd_upper_bound` and
 :mod:`ibtf.theory.rd_lower_bound`; import them explicitly (this package stays numpy/scipy).
 """
+
 from ibtf.theory.blahut_arimoto import BlahutArimotoResult, blahut_arimoto
 from ibtf.theory.entropy import (
     binary_convolution,

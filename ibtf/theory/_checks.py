@@ -1,5 +1,6 @@
 """Argument checks shared by the closed forms: every message names the argument, says what was
 wrong and gives the feasible range, so a caller can fix the call without reading the source."""
+
 import math
 import numbers
 
@@ -11,7 +12,9 @@ __all__ = []  # private helpers
 def as_float_array(value, name):
     """Converts ``value`` to a float64 array and rejects NaN/inf."""
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a number or an array of numbers, got {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be a number or an array of numbers, got {type(value).__name__}"
+        )
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:

@@ -1,4 +1,5 @@
 """Blahut-Arimoto for discrete sources, extended with a classification (log-loss) constraint."""
+
 import dataclasses
 
 import numpy as np
@@ -49,7 +50,9 @@ def _evaluate(p_x, dist, p_s_given_x, channel):
     classification = None
     if p_s_given_x is not None:
         p_s_xhat = joint.T @ p_s_given_x  # (|Xhat|, |S|) joint of (Xhat, S)
-        classification = float(np.sum(_entropy_rows(p_s_xhat / np.maximum(p_xhat, 1e-300)[:, None]) * p_xhat))
+        classification = float(
+            np.sum(_entropy_rows(p_s_xhat / np.maximum(p_xhat, 1e-300)[:, None]) * p_xhat)
+        )
     return max(rate, 0.0), distortion, classification, p_xhat
 
 
@@ -158,9 +161,7 @@ def blahut_arimoto(
                 kl = neg_entropy_s[:, None] - ps @ np.log(np.maximum(q_s_xhat, 1e-300)).T
                 score = score - class_slope * kl
             log_channel = score - scipy.special.logsumexp(score, axis=1, keepdims=True)
-            rate, distortion_value, classification, _ = _evaluate(
-                px, d, ps, np.exp(log_channel)
-            )
+            rate, distortion_value, classification, _ = _evaluate(px, d, ps, np.exp(log_channel))
             objective = rate + slope * distortion_value
             if classification is not None:
                 objective += class_slope * classification

@@ -1,4 +1,5 @@
 """Elementary entropies in nats: binary entropy, its inverse, Gaussian differential entropy."""
+
 import numpy as np
 
 from ibtf.theory._checks import as_float_array, check_range, positive, scalar_or_array
@@ -56,7 +57,7 @@ def binary_entropy_inverse(h):
 
 
 def binary_convolution(a, b):
-    """``a * b = a (1 - b) + b (1 - a)``: the crossover of two cascaded binary symmetric channels."""
+    """``a * b = a (1 - b) + b (1 - a)``: crossover of two cascaded binary symmetric channels."""
     a = check_range(as_float_array(a, "a"), "a", 0.0, 1.0)
     b = check_range(as_float_array(b, "b"), "b", 0.0, 1.0)
     return a * (1 - b) + b * (1 - a)

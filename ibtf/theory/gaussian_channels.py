@@ -3,6 +3,7 @@
 Nothing here uses the closed forms: the solver only evaluates the rate, distortion, perception
 and classification of a jointly Gaussian reconstruction and searches for the cheapest one.
 """
+
 import dataclasses
 
 import numpy as np
@@ -68,7 +69,9 @@ def gaussian_channel_metrics(correlation, scale, mean, var_x, var_s=1.0, rho=0.0
         elif divergence == "reverse_kl":
             perception = np.log(sigma / t) + (t**2 + m**2) / (2.0 * var_x) - 0.5
         else:
-            raise ValueError(f"divergence must be one of {PERCEPTION_DIVERGENCES}, got {divergence!r}")
+            raise ValueError(
+                f"divergence must be one of {PERCEPTION_DIVERGENCES}, got {divergence!r}"
+            )
         classification = 0.5 * np.log(_TWO_PI_E * var_s * (1.0 - rho**2 * r**2))
     return rate, mse, perception, classification
 
@@ -145,7 +148,9 @@ def optimize_gaussian_test_channel(
             return -float(np.min(slack(rate, z[0], z[1])))
 
         opt = scipy.optimize.minimize(
-            neg_worst, start, method="Nelder-Mead",
+            neg_worst,
+            start,
+            method="Nelder-Mead",
             options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 300},
         )
         if -opt.fun > worst.flat[i]:

@@ -1,4 +1,5 @@
 """Mutual information and total correlation of Gaussian vectors, in nats."""
+
 import numpy as np
 
 from ibtf.theory._checks import as_float_array, check_int, check_range, scalar_or_array
@@ -53,7 +54,6 @@ def gaussian_rho_for_mi(mi_nats, d=1):
     mi = check_range(as_float_array(mi_nats, "mi_nats"), "mi_nats", 0.0)
     d = check_int(d, "d", 1)
     return scalar_or_array(np.sqrt(-np.expm1(-2.0 * mi / d)), mi_nats)
-
 
 
 def _check_cov(cov, name="cov"):

@@ -2,6 +2,7 @@
 
 Matplotlib is imported lazily with the non-interactive Agg backend, so this works headless.
 """
+
 import numpy as np
 
 from ibtf.theory._checks import check_int
@@ -38,7 +39,9 @@ def _contour(fig, ax, x, y, z, xlabel, ylabel, title, levels):
     return fig
 
 
-def plot_rdc(source="gaussian", var_x=1.0, var_s=1.0, rho=0.9, p=0.5, eps=0.1, resolution=120, levels=14):
+def plot_rdc(
+    source="gaussian", var_x=1.0, var_s=1.0, rho=0.9, p=0.5, eps=0.1, resolution=120, levels=14
+):
     """Contours of ``R(D, C)`` (Wang et al. 2024) over distortion and classification.
 
     Args:
@@ -82,7 +85,9 @@ def plot_rdc(source="gaussian", var_x=1.0, var_s=1.0, rho=0.9, p=0.5, eps=0.1, r
     return _contour(fig, ax, D, C, R, *labels, title, levels)
 
 
-def plot_rpc(var_x=1.0, var_s=1.0, rho=0.9, divergence="kl", max_perception=1.0, resolution=120, levels=14):
+def plot_rpc(
+    var_x=1.0, var_s=1.0, rho=0.9, divergence="kl", max_perception=1.0, resolution=120, levels=14
+):
     """Contours of the Gaussian ``R(P, C)``: vertical bands show no perception dependence.
 
     Args:
@@ -104,12 +109,21 @@ def plot_rpc(var_x=1.0, var_s=1.0, rho=0.9, divergence="kl", max_perception=1.0,
     if not np.isfinite(floor):
         floor = top - 3.0
     fig, ax = _figure()
-    P, C = np.meshgrid(np.linspace(0, max_perception, n), np.linspace(floor + 0.01 * (top - floor), top, n))
+    P, C = np.meshgrid(
+        np.linspace(0, max_perception, n), np.linspace(floor + 0.01 * (top - floor), top, n)
+    )
     R = gaussian_rpc(P, C, var_x, var_s, rho, divergence)
     # Classification on the x axis, as in the paper's RPC figure.
     return _contour(
-        fig, ax, C, P, R, "classification C = h(S|Xhat) (nats)", f"perception P ({divergence})",
-        f"Gaussian R(P,C): var_x={var_x:g}, var_s={var_s:g}, rho={rho:g}", levels,
+        fig,
+        ax,
+        C,
+        P,
+        R,
+        "classification C = h(S|Xhat) (nats)",
+        f"perception P ({divergence})",
+        f"Gaussian R(P,C): var_x={var_x:g}, var_s={var_s:g}, rho={rho:g}",
+        levels,
     )
 
 
@@ -131,9 +145,18 @@ def plot_rdp(variance=1.0, max_perception=None, resolution=120, levels=14):
     if not max_perception > 0:
         raise ValueError(f"max_perception must be > 0, got {max_perception!r}")
     fig, ax = _figure()
-    D, P = np.meshgrid(np.linspace(0.02 * variance, 1.5 * variance, n), np.linspace(0, max_perception, n))
+    D, P = np.meshgrid(
+        np.linspace(0.02 * variance, 1.5 * variance, n), np.linspace(0, max_perception, n)
+    )
     R = gaussian_rdp(D, P, variance)
     return _contour(
-        fig, ax, D, P, R, "distortion D (MSE)", "perception P (squared W2)",
-        f"Gaussian R(D,P): variance={variance:g}", levels,
+        fig,
+        ax,
+        D,
+        P,
+        R,
+        "distortion D (MSE)",
+        "perception P (squared W2)",
+        f"Gaussian R(D,P): variance={variance:g}",
+        levels,
     )

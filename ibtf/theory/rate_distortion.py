@@ -1,4 +1,5 @@
 """Classical rate-distortion functions in nats: scalar and vector Gaussian (MSE), Bernoulli."""
+
 import dataclasses
 
 import numpy as np

@@ -2,6 +2,7 @@
 
 Needs TensorFlow; import this module explicitly (``ibtf.theory`` itself stays numpy/scipy).
 """
+
 import dataclasses
 import numpy as np
 
@@ -189,7 +190,9 @@ def fit_rd_lower_bound(
         with tf.GradientTape() as tape:
             f = model(batch)
             sq = tf.reduce_sum(tf.square(batch - y_star[None, :]), -1)
-            log_c = tf.reduce_logsumexp(f - lam * sq) - tf.math.log(tf.cast(tf.shape(f)[0], tf.float32))
+            log_c = tf.reduce_logsumexp(f - lam * sq) - tf.math.log(
+                tf.cast(tf.shape(f)[0], tf.float32)
+            )
             objective = tf.reduce_mean(f) - log_c
             loss = -objective
         grads = tape.gradient(loss, model.trainable_variables)
@@ -200,7 +203,11 @@ def fit_rd_lower_bound(
     for _ in range(steps):
         step(tf.constant(x[rng.choice(len(x), batch_size, replace=False)]))
 
-    held = x if eval_samples is None else as_float_array(eval_samples, "eval_samples").astype(np.float32)
+    held = (
+        x
+        if eval_samples is None
+        else as_float_array(eval_samples, "eval_samples").astype(np.float32)
+    )
     f_all = model.predict(held, batch_size=8192, verbose=0).astype(np.float64)
     mean_f = float(f_all.mean())
     mean_f_se = float(f_all.std(ddof=1) / np.sqrt(len(f_all)))

@@ -2,6 +2,7 @@
 
 Needs TensorFlow; import this module explicitly (``ibtf.theory`` itself stays numpy/scipy).
 """
+
 import dataclasses
 import numpy as np
 
@@ -14,7 +15,10 @@ __all__ = ["RDUpperBoundVAE", "RDUpperBound", "fit_rd_upper_bound", "evaluate_rd
 def _mlp(units, out, name):
     # A plain list of layers, not keras.Sequential: a subclassed model reloaded with
     # save_traces=False cannot rebuild a nested Sequential without an input shape.
-    layers = [keras.layers.Dense(u, activation="softplus", name=f"{name}_{i}") for i, u in enumerate(units)]
+    layers = [
+        keras.layers.Dense(u, activation="softplus", name=f"{name}_{i}")
+        for i, u in enumerate(units)
+    ]
     layers.append(keras.layers.Dense(out, name=f"{name}_out"))
     return layers
 
@@ -215,4 +219,6 @@ def fit_rd_upper_bound(
         .batch(batch_size, drop_remainder=True)
     )
     model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
-    return evaluate_rd_upper_bound(model, x if eval_samples is None else eval_samples, seed=seed + 1)
+    return evaluate_rd_upper_bound(
+        model, x if eval_samples is None else eval_samples, seed=seed + 1
+    )

@@ -2,9 +2,10 @@
 
 R(D, C) = min I(X; Xhat)  s.t.  E d(X, Xhat) <= D,  H(S | Xhat) <= C,  S - X - Xhat.
 """
+
 import numpy as np
 
-from ibtf.theory._checks import as_float_array, check_range, non_negative, positive
+from ibtf.theory._checks import as_float_array, check_range, positive
 from ibtf.theory._checks import scalar_or_array
 from ibtf.theory.entropy import binary_convolution, binary_entropy, binary_entropy_inverse
 from ibtf.theory.rate_distortion import binary_rd, gaussian_rd

@@ -1,4 +1,5 @@
 """Gaussian rate-distortion-perception function: MSE distortion, squared-W2 perception."""
+
 import numpy as np
 
 from ibtf.theory._checks import non_negative, positive, scalar_or_array
@@ -52,7 +53,7 @@ def gaussian_rdp(distortion, perception, variance):
         perception_active = sqrt_p < sigma - t_star
         t = np.maximum(sigma - sqrt_p, 0.0)
         r = (v + t**2 - d) / (2.0 * sigma * t)
-        constrained = np.where(r > 0, -0.5 * np.log1p(-np.clip(r, 0.0, 1.0) ** 2), 0.0)
+        constrained = np.where(r > 0, -0.5 * np.log1p(-(np.clip(r, 0.0, 1.0) ** 2)), 0.0)
     out = np.where(perception_active, constrained, classical)
     return scalar_or_array(out, distortion, perception, variance)
 

@@ -4,6 +4,7 @@ R(P, C) = min I(X; Xhat)  s.t.  d(p_X, p_Xhat) <= P,  H(S | Xhat) <= C,  S - X -
 
 and its extension with a distortion constraint, R(D, P, C).
 """
+
 import numpy as np
 
 from ibtf.theory._checks import non_negative, positive, scalar_or_array
@@ -17,9 +18,7 @@ PERCEPTION_DIVERGENCES = ("kl", "reverse_kl", "w2")
 
 def _check_divergence(divergence):
     if divergence not in PERCEPTION_DIVERGENCES:
-        raise ValueError(
-            f"divergence must be one of {PERCEPTION_DIVERGENCES}, got {divergence!r}"
-        )
+        raise ValueError(f"divergence must be one of {PERCEPTION_DIVERGENCES}, got {divergence!r}")
 
 
 def gaussian_rpc(perception, classification, var_x, var_s, rho, divergence="kl"):
@@ -67,7 +66,9 @@ def gaussian_rpc(perception, classification, var_x, var_s, rho, divergence="kl")
     positive(var_x, "var_x")
     rc = gaussian_classification_rate(classification, var_s, rho)
     out = np.broadcast_to(rc, np.broadcast_shapes(np.shape(rc), np.shape(p), np.shape(var_x)))
-    return scalar_or_array(np.array(out, dtype=np.float64), perception, classification, var_x, var_s, rho)
+    return scalar_or_array(
+        np.array(out, dtype=np.float64), perception, classification, var_x, var_s, rho
+    )
 
 
 def gaussian_rdpc(distortion, perception, classification, var_x, var_s, rho):

@@ -1,4 +1,5 @@
 """Exact transfer entropy of a stable linear-Gaussian VAR(1) process."""
+
 import numbers
 
 import numpy as np
@@ -16,9 +17,7 @@ def _check_var1(A, noise_cov):
     n = A.shape[0]
     noise_cov = as_float_array(noise_cov, "noise_cov")
     if noise_cov.shape != (n, n):
-        raise ValueError(
-            f"noise_cov must have the shape of A, {(n, n)}, got {noise_cov.shape}"
-        )
+        raise ValueError(f"noise_cov must have the shape of A, {(n, n)}, got {noise_cov.shape}")
     if not np.allclose(noise_cov, noise_cov.T, rtol=1e-10, atol=1e-12):
         raise ValueError("noise_cov must be symmetric; pass (S + S.T) / 2")
     if np.linalg.eigvalsh(noise_cov).min() <= 0.0:
@@ -154,8 +153,8 @@ def linear_gaussian_te(A, noise_cov, source, target, history, source_history=1):
     if set(src) & set(tgt):
         raise ValueError(f"source {src} and target {tgt} must be disjoint sets of indices")
     k = check_int(history, "history", 0)
-    l = check_int(source_history, "source_history", 1)
-    lags = max(k, l)
+    m = check_int(source_history, "source_history", 1)
+    lags = max(k, m)
     gammas = var1_autocovariance(A, noise_cov, lags)
     blocks = [
         [gammas[j - i] if j >= i else gammas[i - j].T for j in range(lags + 1)]
@@ -168,7 +167,7 @@ def linear_gaussian_te(A, noise_cov, source, target, history, source_history=1):
 
     y_now = at(0, tgt)
     y_past = [p for lag in range(1, k + 1) for p in at(lag, tgt)]
-    x_past = [p for lag in range(1, l + 1) for p in at(lag, src)]
+    x_past = [p for lag in range(1, m + 1) for p in at(lag, src)]
     restricted = _conditional_logdet(cov, y_now, y_past)
     full = _conditional_logdet(cov, y_now, y_past + x_past)
     # Conditioning never increases the prediction error; clip round-off below zero.

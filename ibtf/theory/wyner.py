@@ -1,4 +1,5 @@
 """Wyner's common information of a bivariate Gaussian pair, in nats."""
+
 import numpy as np
 
 from ibtf.theory._checks import as_float_array, check_int, check_range, scalar_or_array

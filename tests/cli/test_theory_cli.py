@@ -1,4 +1,5 @@
 """``ibtf theory plot``: writes PNGs, refuses bad input with one-line errors."""
+
 import argparse
 
 import pytest
@@ -34,7 +35,9 @@ def test_existing_file_is_not_overwritten_without_flag(tmp_path):
     with pytest.raises(FileExistsError, match="--overwrite"):
         _run(["theory", "plot", "rd", "--resolution", "20", "--out", str(out)])
     assert out.read_bytes() == b"keep"
-    assert _run(["theory", "plot", "rd", "--resolution", "20", "--overwrite", "--out", str(out)]) == 0
+    assert (
+        _run(["theory", "plot", "rd", "--resolution", "20", "--overwrite", "--out", str(out)]) == 0
+    )
 
 
 @pytest.mark.parametrize(

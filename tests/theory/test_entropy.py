@@ -1,4 +1,5 @@
 """Elementary entropies against scipy."""
+
 import numpy as np
 import pytest
 import scipy.stats

@@ -1,4 +1,5 @@
 """The Gaussian-channel solver's formulas against Monte Carlo, and its search."""
+
 import numpy as np
 import pytest
 import scipy.stats
@@ -38,7 +39,9 @@ def test_unconstrained_costs_nothing_and_infeasible_is_reported():
 
 
 def test_found_channel_meets_its_constraints():
-    res = optimize_gaussian_test_channel(1.0, distortion=0.4, perception=0.05, classification=1.2, rho=0.8)
+    res = optimize_gaussian_test_channel(
+        1.0, distortion=0.4, perception=0.05, classification=1.2, rho=0.8
+    )
     assert res.feasible
     assert res.distortion <= 0.4 + 1e-9 and res.perception <= 0.05 + 1e-9
     assert res.classification_nats <= 1.2 + 1e-9

@@ -1,4 +1,5 @@
 """Gaussian MI and total correlation against independent computations."""
+
 import numpy as np
 import pytest
 import scipy.stats

@@ -1,4 +1,5 @@
 """Package surface: __all__ is complete and importable, docstrings cite and their examples run."""
+
 import doctest
 import importlib
 import pkgutil

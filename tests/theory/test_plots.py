@@ -1,4 +1,5 @@
 """Plot functions draw the closed forms (values checked on the plotted grid)."""
+
 import numpy as np
 import pytest
 
@@ -19,8 +20,14 @@ def test_rdc_plot_covers_feasible_classification_range():
     assert top >= gaussian_rdc(0.02, lo, 1.0, 1.0, 0.9) * 0.9
 
 
-@pytest.mark.parametrize("make", [lambda: plot_rpc(resolution=15), lambda: plot_rdp(2.0, resolution=15),
-                                  lambda: plot_rdc("binary", p=0.3, eps=0.2, resolution=15)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: plot_rpc(resolution=15),
+        lambda: plot_rdp(2.0, resolution=15),
+        lambda: plot_rdc("binary", p=0.3, eps=0.2, resolution=15),
+    ],
+)
 def test_other_plots_build(make):
     fig = make()
     assert fig.axes and fig.axes[0].get_xlabel()

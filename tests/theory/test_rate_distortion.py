@@ -1,4 +1,5 @@
 """Classical R(D) closed forms against Blahut-Arimoto and an independent convex solver."""
+
 import numpy as np
 import pytest
 import scipy.optimize

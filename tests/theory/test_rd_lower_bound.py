@@ -1,8 +1,9 @@
 """Csiszar-dual lower bound on R(D) of Gaussian sources (Yang & Mandt 2022)."""
+
 import numpy as np
 import pytest
 
-from ibtf._keras import keras, tf
+from ibtf._keras import keras
 from ibtf.theory.rate_distortion import reverse_water_filling
 from ibtf.theory.rd_lower_bound import DualPotential, fit_rd_lower_bound, sup_kernel_mean
 
@@ -33,8 +34,13 @@ def test_sup_kernel_mean_finds_the_global_maximum_of_a_grid_search():
 
 def test_lower_bound_stays_below_true_rd_after_short_training():
     res = fit_rd_lower_bound(
-        _gaussian(8000, 0), lam=3.0, eval_samples=_gaussian(16 * 512, 1), steps=200,
-        batch_size=256, eval_batch_size=512, eval_batches=16,
+        _gaussian(8000, 0),
+        lam=3.0,
+        eval_samples=_gaussian(16 * 512, 1),
+        steps=200,
+        batch_size=256,
+        eval_batch_size=512,
+        eval_batches=16,
     )
     d = np.linspace(0.05, 1.2, 24)
     assert np.all(res.rate_at(d, conservative=True) <= _true_rd(d) + 1e-9)
@@ -48,8 +54,13 @@ def test_lower_bound_stays_below_true_rd_after_short_training():
 @pytest.mark.parametrize("lam", [1.0, 3.0])
 def test_trained_lower_bound_quality_on_a_gaussian_source(lam):
     res = fit_rd_lower_bound(
-        _gaussian(30_000, 0), lam=lam, eval_samples=_gaussian(32 * 2048, 1), steps=1500,
-        batch_size=512, eval_batch_size=2048, eval_batches=32,
+        _gaussian(30_000, 0),
+        lam=lam,
+        eval_samples=_gaussian(32 * 2048, 1),
+        steps=1500,
+        batch_size=512,
+        eval_batch_size=2048,
+        eval_batches=32,
     )
     d_star = np.minimum(1 / (2 * lam), VARIANCES).sum()
     d = np.linspace(0.05, 1.2, 24)

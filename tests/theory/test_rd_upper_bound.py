@@ -1,4 +1,5 @@
 """beta-VAE upper bound on R(D) of Gaussian sources (Yang & Mandt 2022)."""
+
 import numpy as np
 import pytest
 
@@ -14,7 +15,9 @@ def _gaussian(n, seed):
 
 
 def test_upper_bound_stays_above_true_rd_after_short_training():
-    res = fit_rd_upper_bound(_gaussian(8000, 0), lam=3.0, eval_samples=_gaussian(50_000, 1), steps=300)
+    res = fit_rd_upper_bound(
+        _gaussian(8000, 0), lam=3.0, eval_samples=_gaussian(50_000, 1), steps=300
+    )
     truth = reverse_water_filling(VARIANCES, res.distortion).rate_nats
     # The bound holds in expectation; allow 3 standard errors of the Monte Carlo evaluation
     # (the slope of R(D) is about -lam, so the distortion's error moves R(D) by lam * se).
@@ -26,7 +29,9 @@ def test_upper_bound_stays_above_true_rd_after_short_training():
 @pytest.mark.slow
 @pytest.mark.parametrize("lam", [1.0, 3.0, 10.0])
 def test_trained_upper_bound_is_tight_on_a_gaussian_source(lam):
-    res = fit_rd_upper_bound(_gaussian(20_000, 0), lam=lam, eval_samples=_gaussian(100_000, 1), steps=2000)
+    res = fit_rd_upper_bound(
+        _gaussian(20_000, 0), lam=lam, eval_samples=_gaussian(100_000, 1), steps=2000
+    )
     truth = reverse_water_filling(VARIANCES, res.distortion).rate_nats
     se = np.hypot(res.rate_se, lam * res.distortion_se)
     assert res.rate_nats >= truth - 3 * se

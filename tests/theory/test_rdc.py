@@ -1,4 +1,5 @@
-"""RDC closed forms against Blahut-Arimoto (any discrete channel) and the Gaussian channel solver."""
+"""RDC closed forms against Blahut-Arimoto (any channel) and the Gaussian channel solver."""
+
 import itertools
 
 import numpy as np
@@ -62,8 +63,13 @@ def test_classification_rate_matches_blahut_arimoto_over_arbitrary_channels():
     """The EPI converse, checked by an IB/BA solver free to pick any (non-Gaussian) channel."""
     x, p_x, s, p_s_x, var_x, var_s = _discretized_gaussian_pair()
     res = blahut_arimoto(
-        p_x, (x[:, None] - x[None, :]) ** 2, 0.0, p_s_given_x=p_s_x, class_slope=3.0,
-        tol=1e-10, max_iter=3000,
+        p_x,
+        (x[:, None] - x[None, :]) ** 2,
+        0.0,
+        p_s_given_x=p_s_x,
+        class_slope=3.0,
+        tol=1e-10,
+        max_iter=3000,
     )
     # Discrete entropy + ln(step) approximates the differential entropy h(S | Xhat).
     c = res.classification_nats + np.log(s[1] - s[0])
@@ -76,20 +82,34 @@ def test_classification_rate_matches_blahut_arimoto_over_arbitrary_channels():
 def test_gaussian_rdc_matches_blahut_arimoto_on_a_grid(slope, class_slope):
     x, p_x, s, p_s_x, var_x, var_s = _discretized_gaussian_pair()
     res = blahut_arimoto(
-        p_x, (x[:, None] - x[None, :]) ** 2, slope, p_s_given_x=p_s_x,
-        class_slope=class_slope, restarts=2, tol=1e-12,
+        p_x,
+        (x[:, None] - x[None, :]) ** 2,
+        slope,
+        p_s_given_x=p_s_x,
+        class_slope=class_slope,
+        restarts=2,
+        tol=1e-12,
     )
     c = res.classification_nats + np.log(s[1] - s[0])
-    assert res.rate_nats == pytest.approx(gaussian_rdc(res.distortion, c, var_x, var_s, 0.8), abs=5e-4)
+    assert res.rate_nats == pytest.approx(
+        gaussian_rdc(res.distortion, c, var_x, var_s, 0.8), abs=5e-4
+    )
 
 
 @pytest.mark.parametrize("p, eps", [(0.5, 0.1), (0.3, 0.2), (0.15, 0.05)])
-@pytest.mark.parametrize("slope, class_slope", [(0.0, 2.0), (0.0, 6.0), (1.5, 3.0), (3.0, 1.0), (2.5, 0.0)])
+@pytest.mark.parametrize(
+    "slope, class_slope", [(0.0, 2.0), (0.0, 6.0), (1.5, 3.0), (3.0, 1.0), (2.5, 0.0)]
+)
 def test_binary_rdc_matches_blahut_arimoto_on_a_grid(p, eps, slope, class_slope):
     p_s_x = np.array([[1 - eps, eps], [eps, 1 - eps]])
     res = blahut_arimoto(
-        [1 - p, p], 1.0 - np.eye(2), slope, p_s_given_x=p_s_x, class_slope=class_slope,
-        restarts=4, seed=1,
+        [1 - p, p],
+        1.0 - np.eye(2),
+        slope,
+        p_s_given_x=p_s_x,
+        class_slope=class_slope,
+        restarts=4,
+        seed=1,
     )
     closed = binary_rdc(res.distortion, res.classification_nats, p, eps)
     # Each BA channel is achievable, so the closed form may never exceed it ...
@@ -118,14 +138,27 @@ def test_binary_rdc_special_cases():
             lambda: gaussian_rdc(0.5, FLOOR - 0.1, VAR_X, VAR_S, RHO),
             rf"classification must be >= h\(S\|X\).*feasible range \[{FLOOR:.6g}, inf\)",
         ),
-        (lambda: gaussian_rdc(-0.5, 1.0, 1.0, 1.0, 0.5), r"distortion must lie in the feasible range \[0, inf\)"),
-        (lambda: gaussian_rdc(0.5, 1.0, 1.0, 1.0, 1.5), r"rho must lie in the feasible range \[-1, 1\]"),
-        (lambda: gaussian_rdc(0.5, 1.0, 1.0, 0.0, 0.5), r"var_s must lie in the feasible range \(0, inf\)"),
+        (
+            lambda: gaussian_rdc(-0.5, 1.0, 1.0, 1.0, 0.5),
+            r"distortion must lie in the feasible range \[0, inf\)",
+        ),
+        (
+            lambda: gaussian_rdc(0.5, 1.0, 1.0, 1.0, 1.5),
+            r"rho must lie in the feasible range \[-1, 1\]",
+        ),
+        (
+            lambda: gaussian_rdc(0.5, 1.0, 1.0, 0.0, 0.5),
+            r"var_s must lie in the feasible range \(0, inf\)",
+        ),
         (
             lambda: binary_rdc(0.1, 0.2, 0.5, 0.1),
-            rf"classification must be >= H\(S\|X\) = h\(eps\): feasible range \[{binary_entropy(0.1):.6g}, inf\)",
+            r"classification must be >= H\(S\|X\) = h\(eps\): feasible range "
+            rf"\[{binary_entropy(0.1):.6g}, inf\)",
         ),
-        (lambda: binary_rdc(1.5, 0.5, 0.5, 0.1), r"distortion must lie in the feasible range \[0, 1\]"),
+        (
+            lambda: binary_rdc(1.5, 0.5, 0.5, 0.1),
+            r"distortion must lie in the feasible range \[0, 1\]",
+        ),
         (lambda: binary_rdc(0.1, 0.5, 0.5, -0.1), r"eps must lie in the feasible range \[0, 1\]"),
     ],
 )

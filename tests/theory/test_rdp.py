@@ -1,4 +1,5 @@
 """Gaussian rate-distortion-perception against the Gaussian test-channel solver."""
+
 import itertools
 
 import numpy as np

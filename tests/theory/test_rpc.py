@@ -1,4 +1,5 @@
 """RPC / RDPC closed forms against the Gaussian channel solver; the no-trade-off claim."""
+
 import itertools
 
 import numpy as np
@@ -16,10 +17,16 @@ CLASSIFICATIONS = [FLOOR + f * (H_S - FLOOR) for f in (0.1, 0.5, 0.9)]
 
 
 @pytest.mark.parametrize("divergence", ["kl", "reverse_kl", "w2"])
-@pytest.mark.parametrize("perception, classification", itertools.product([0.0, 0.5], CLASSIFICATIONS[::2]))
+@pytest.mark.parametrize(
+    "perception, classification", itertools.product([0.0, 0.5], CLASSIFICATIONS[::2])
+)
 def test_rpc_matches_gaussian_test_channel_search(divergence, perception, classification):
     solver = optimize_gaussian_test_channel(
-        VAR_X, perception=perception, classification=classification, var_s=VAR_S, rho=RHO,
+        VAR_X,
+        perception=perception,
+        classification=classification,
+        var_s=VAR_S,
+        rho=RHO,
         divergence=divergence,
     )
     assert gaussian_rpc(perception, classification, VAR_X, VAR_S, RHO, divergence) == pytest.approx(
@@ -43,7 +50,10 @@ def test_no_classification_perception_tradeoff_found_by_the_solver():
 def test_with_distortion_perception_does_cost_rate():
     # Contrast: once MSE is bounded too, perfect realism (P = 0) costs rate (RDP trade-off).
     c = CLASSIFICATIONS[2]
-    assert gaussian_rdpc(0.6, 0.0, c, VAR_X, VAR_S, RHO) > gaussian_rdpc(0.6, 1.0, c, VAR_X, VAR_S, RHO) + 0.01
+    assert (
+        gaussian_rdpc(0.6, 0.0, c, VAR_X, VAR_S, RHO)
+        > gaussian_rdpc(0.6, 1.0, c, VAR_X, VAR_S, RHO) + 0.01
+    )
 
 
 @pytest.mark.parametrize(
@@ -53,8 +63,13 @@ def test_with_distortion_perception_does_cost_rate():
 def test_rdpc_matches_gaussian_test_channel_search(distortion, perception, c_index):
     c = CLASSIFICATIONS[c_index]
     solver = optimize_gaussian_test_channel(
-        VAR_X, distortion=distortion, perception=perception, classification=c,
-        var_s=VAR_S, rho=RHO, divergence="w2",
+        VAR_X,
+        distortion=distortion,
+        perception=perception,
+        classification=c,
+        var_s=VAR_S,
+        rho=RHO,
+        divergence="w2",
     )
     closed = gaussian_rdpc(distortion, perception, c, VAR_X, VAR_S, RHO)
     assert closed == pytest.approx(solver.rate_nats, abs=1e-6)
@@ -71,9 +86,18 @@ def test_rpc_vectorizes():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: gaussian_rpc(-0.1, H_S, VAR_X, VAR_S, RHO), r"perception must lie in the feasible range \[0, inf\)"),
-        (lambda: gaussian_rpc(0.1, FLOOR - 1, VAR_X, VAR_S, RHO), rf"feasible range \[{FLOOR:.6g}, inf\)"),
-        (lambda: gaussian_rpc(0.1, H_S, VAR_X, VAR_S, RHO, divergence="tv"), "divergence must be one of"),
+        (
+            lambda: gaussian_rpc(-0.1, H_S, VAR_X, VAR_S, RHO),
+            r"perception must lie in the feasible range \[0, inf\)",
+        ),
+        (
+            lambda: gaussian_rpc(0.1, FLOOR - 1, VAR_X, VAR_S, RHO),
+            rf"feasible range \[{FLOOR:.6g}, inf\)",
+        ),
+        (
+            lambda: gaussian_rpc(0.1, H_S, VAR_X, VAR_S, RHO, divergence="tv"),
+            "divergence must be one of",
+        ),
         (lambda: gaussian_rpc(0.1, H_S, -1.0, VAR_S, RHO), r"var_x must lie in the feasible range"),
         (lambda: gaussian_rdpc(0.1, -1.0, H_S, VAR_X, VAR_S, RHO), r"perception must lie"),
     ],

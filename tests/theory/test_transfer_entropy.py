@@ -1,4 +1,5 @@
 """linear_gaussian_te against a closed form and against brute-force regression on simulations."""
+
 import numpy as np
 import pytest
 import scipy.signal
@@ -46,13 +47,13 @@ def _simulate_ar_pair(a, b, c, n, seed):
     return x[2000:], y[2000:]  # burn-in so the series is stationary
 
 
-def _regression_te(x, y, k, l):
+def _regression_te(x, y, k, m):
     """TE = 1/2 ln(residual variance without source / with source), least squares."""
-    L = max(k, l)
+    L = max(k, m)
     n = len(y)
     target = y[L:]
     y_lags = [y[L - i : n - i] for i in range(1, k + 1)]
-    x_lags = [x[L - i : n - i] for i in range(1, l + 1)]
+    x_lags = [x[L - i : n - i] for i in range(1, m + 1)]
 
     def resid_var(cols):
         design = np.column_stack(cols + [np.ones_like(target)])
@@ -85,12 +86,13 @@ def test_longer_source_history_matches_regression_on_three_variable_var():
     for t in range(1, n + 1000):
         z[t] = A @ z[t - 1] + noise[t]
     x, y = z[1000:, 0], z[1000:, 2]
-    for k, l in [(1, 1), (2, 1), (1, 3), (3, 3)]:
-        exact = linear_gaussian_te(A, S, 0, 2, k, source_history=l)
-        assert _regression_te(x, y, k, l) == pytest.approx(exact, abs=0.015)
-    assert linear_gaussian_te(A, S, 0, 2, 1, source_history=3) > linear_gaussian_te(
-        A, S, 0, 2, 1, source_history=1
-    ) + 0.05
+    for k, m in [(1, 1), (2, 1), (1, 3), (3, 3)]:
+        exact = linear_gaussian_te(A, S, 0, 2, k, source_history=m)
+        assert _regression_te(x, y, k, m) == pytest.approx(exact, abs=0.015)
+    assert (
+        linear_gaussian_te(A, S, 0, 2, 1, source_history=3)
+        > linear_gaussian_te(A, S, 0, 2, 1, source_history=1) + 0.05
+    )
 
 
 def test_history_zero_is_plain_mutual_information():

@@ -1,4 +1,5 @@
 """Gaussian Wyner common information against a numerical search over Gaussian W."""
+
 import numpy as np
 import pytest
 import scipy.optimize
