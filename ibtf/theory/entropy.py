@@ -8,7 +8,9 @@ __all__ = ["binary_entropy", "binary_entropy_inverse", "gaussian_entropy", "bina
 
 
 def binary_entropy(p):
-    """``h(p) = -p ln p - (1 - p) ln(1 - p)`` in nats, with ``0 ln 0 = 0``.
+    """Binary entropy ``h(p) = -p ln p - (1 - p) ln(1 - p)`` in nats, with ``0 ln 0 = 0``.
+
+    Cover & Thomas 2006, eq. 2.5, in nats rather than bits.
 
     Args:
         p: probability(ies) in [0, 1].
@@ -57,13 +59,32 @@ def binary_entropy_inverse(h):
 
 
 def binary_convolution(a, b):
-    """``a * b = a (1 - b) + b (1 - a)``: crossover of two cascaded binary symmetric channels."""
+    """Binary convolution ``a * b = a (1 - b) + b (1 - a)``.
+
+    The crossover probability of two cascaded binary symmetric channels, the operation of Mrs.
+    Gerber's Lemma (Wyner & Ziv 1973): ``Bern(a) xor Bern(b) ~ Bern(a * b)``.
+
+    Args:
+        a, b: probabilities in [0, 1].
+
+    Returns:
+        ``a * b`` in [0, 1].
+    """
     a = check_range(as_float_array(a, "a"), "a", 0.0, 1.0)
     b = check_range(as_float_array(b, "b"), "b", 0.0, 1.0)
     return a * (1 - b) + b * (1 - a)
 
 
 def gaussian_entropy(variance):
-    """Differential entropy ``1/2 ln(2 pi e variance)`` of a scalar Gaussian, in nats."""
+    """Differential entropy of ``N(m, variance)``: ``h = 1/2 ln(2 pi e variance)`` nats.
+
+    Cover & Thomas 2006, "Elements of Information Theory", Example 8.1.2.
+
+    Args:
+        variance: variance(s) ``> 0``.
+
+    Returns:
+        Entropy in nats.
+    """
     v = positive(variance, "variance")
     return scalar_or_array(0.5 * np.log(2 * np.pi * np.e * v), variance)
