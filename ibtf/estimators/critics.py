@@ -50,6 +50,16 @@ def _split_pair(inputs):
     return inputs[0], inputs[1]
 
 
+def _split_pair_shape(input_shape):
+    if isinstance(input_shape, tf.TensorShape) or not isinstance(input_shape, (list, tuple)) \
+            or len(input_shape) != 2:
+        raise ValueError(
+            f"critic inputs must be a pair (x, y) of [batch, features] tensors, got input shape "
+            f"{input_shape}; call the critic as critic((x, y))."
+        )
+    return tuple(tf.TensorShape(s) for s in input_shape)
+
+
 @keras.utils.register_keras_serializable(package="ibtf")
 class SeparableCritic(keras.Model):
     """Separable critic ``f(x, y) = g(x)^T h(y)`` with MLP embeddings g and h.
@@ -89,7 +99,7 @@ class SeparableCritic(keras.Model):
         self.h_layers = mlp_layers(self.hidden_units, embed_dim, activation, seed + 100, "h")
 
     def build(self, input_shape):
-        x_shape, y_shape = (tf.TensorShape(s) for s in input_shape)
+        x_shape, y_shape = _split_pair_shape(input_shape)
         for layers, shape in ((self.g_layers, x_shape), (self.h_layers, y_shape)):
             for layer in layers:
                 layer.build(shape)
@@ -137,7 +147,7 @@ class ConcatCritic(keras.Model):
         self.mlp_layers = mlp_layers(self.hidden_units, 1, activation, seed, "f")
 
     def build(self, input_shape):
-        x_shape, y_shape = (tf.TensorShape(s) for s in input_shape)
+        x_shape, y_shape = _split_pair_shape(input_shape)
         shape = tf.TensorShape([None, x_shape[-1] + y_shape[-1]])
         for layer in self.mlp_layers:
             layer.build(shape)

@@ -2,7 +2,13 @@
 import math
 
 from ibtf._keras import keras, tf
-from ibtf.estimators.critics import _apply, _check_seed, _check_units, _split_pair
+from ibtf.estimators.critics import (
+    _apply,
+    _check_seed,
+    _check_units,
+    _split_pair,
+    _split_pair_shape,
+)
 
 __all__ = ["GaussianConditionalCritic"]
 
@@ -54,7 +60,7 @@ class GaussianConditionalCritic(keras.Model):
         self.log_var_layer = None
 
     def build(self, input_shape):
-        x_shape, y_shape = (tf.TensorShape(s) for s in input_shape)
+        x_shape, y_shape = _split_pair_shape(input_shape)
         y_dim = int(y_shape[-1])
         self.loc_layer = keras.layers.Dense(
             y_dim, kernel_initializer=keras.initializers.GlorotUniform(seed=self.seed + 50),
