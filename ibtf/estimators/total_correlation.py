@@ -122,9 +122,10 @@ def estimate_total_correlation(z, steps=2000, batch_size=128, seed=0, hidden_uni
     else:
         matrix = as_matrix(z, "z")
         dims = matrix.shape[1]
-        batches = array_batches((matrix,), batch_size, seed, ("z",))
     if dims is not None and dims < 2:
         raise ValueError(f"z must have at least 2 dimensions for a total correlation, got {dims}.")
+    if not isinstance(z, tf.data.Dataset):
+        batches = array_batches((matrix,), batch_size, seed, ("z",))
 
     model = PermutationDiscriminator(hidden_units=hidden_units, seed=seed)
     optimizer = keras.optimizers.Adam(learning_rate, jit_compile=False)
