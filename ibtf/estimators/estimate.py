@@ -21,6 +21,8 @@ class MIEstimate:
       mi_nats: the estimate in nats: the method's value averaged over ``eval_batches`` batches
         with the trained critic (no updates).
       history: float64 array [steps], the estimate on each training batch before its update.
+      evaluations: float64 array [eval_batches], the estimate on each evaluation batch; its
+        standard deviation is the estimator's per-batch spread.
       method: the method used.
       batch_size: pairs per batch (bounds such as InfoNCE depend on it).
       critic: the trained critic (a Keras model returning the [B, B] score matrix).
@@ -28,6 +30,7 @@ class MIEstimate:
 
     mi_nats: float
     history: np.ndarray
+    evaluations: np.ndarray
     method: str
     batch_size: int
     critic: keras.Model = dataclasses.field(repr=False, compare=False)
@@ -140,11 +143,15 @@ def estimate_mi(x, y=None, method="smile", steps=3000, batch_size=64, seed=0,
     evaluate = tf.function(lambda a, b: objective.evaluate(model((a, b), training=False)),
                            jit_compile=jit)
 
+    # Arrays are consumed epoch by epoch, so with n = batch_size * (steps + eval_batches) the
+    # evaluation batches are exactly the examples the critic never trained on.
     history = [train_step(*next(batches)) for _ in range(steps)]
     final = [evaluate(*next(batches)) for _ in range(eval_batches)]
+    evaluations = np.asarray(final, dtype=np.float64)
     return MIEstimate(
-        mi_nats=float(np.mean(np.asarray(final, dtype=np.float64))),
+        mi_nats=float(np.mean(evaluations)),
         history=np.asarray(history, dtype=np.float64),
+        evaluations=evaluations,
         method=method,
         batch_size=batch_size,
         critic=model,
