@@ -105,26 +105,26 @@ def write_markdown(table, args, path, total_seconds):
     lines = [
         "# MI estimators on correlated Gaussians",
         "",
-        f"Machine: 2-core CPU (shared), no GPU; Python {platform.python_version()}, TF 2.14.1; "
-        "date 2026-11-22.",
-        f"Command: `python -m benchmarks.estimators_gaussian --steps {args.steps} "
-        f"--seeds {args.seeds}` ({total_seconds / 60:.0f} min).",
+        (f"Machine: 2-core CPU (shared), no GPU; Python {platform.python_version()}, "
+         "TF 2.14.1; date 2026-11-22."),
+        (f"Command: `python -m benchmarks.estimators_gaussian --steps {args.steps} "
+         f"--seeds {args.seeds}` ({total_seconds / 60:.0f} min)."),
         "",
-        f"Setting (Poole et al. 2019; Song & Ermon 2020): x ~ N(0, I_{D}), y = rho x + "
-        f"sqrt(1 - rho^2) eps, truth I = -{D}/2 ln(1 - rho^2). Batch {BATCH}; every run trains "
-        f"a fresh default critic (separable MLP 256-256, embedding 32; Gaussian q(y|x) MLP "
-        f"256-256 for vCLUB) with Adam 5e-4 for {args.steps} steps on fresh samples, then "
-        f"averages the estimate over {EVAL_BATCHES} held-out batches. {args.seeds} seeds per "
-        "cell.",
+        (f"Setting (Poole et al. 2019; Song & Ermon 2020): x ~ N(0, I_{D}), y = rho x + "
+         f"sqrt(1 - rho^2) eps, truth I = -{D}/2 ln(1 - rho^2). Batch {BATCH}; every run "
+         "trains a fresh default critic (separable MLP 256-256, embedding 32; Gaussian "
+         f"q(y|x) MLP 256-256 for vCLUB) with Adam 5e-4 for {args.steps} steps on fresh "
+         f"samples, then averages the estimate over {EVAL_BATCHES} held-out batches. "
+         f"{args.seeds} seeds per cell."),
         "",
         "- bias = mean over seeds of the estimate - truth (nats);",
         "- seed std = standard deviation of the final estimate across seeds;",
-        "- batch std = median over seeds of the standard deviation of the per-batch estimate on "
-        "the held-out batches (the estimator's own variance at batch 64);",
-        "- vCLUB is an upper bound: its reference is the closed form with the exact q, "
-        "d rho^2/(1 - rho^2), given in brackets;",
-        "- smile(y^3) is SMILE on (x, y^3): same MI, so any gap to `smile` is a failure of "
-        "invariance of the trained critic, not of the bound.",
+        ("- batch std = median over seeds of the standard deviation of the per-batch estimate "
+         "on the held-out batches (the estimator's own variance at batch 64);"),
+        ("- vCLUB is an upper bound: its reference is the closed form with the exact q, "
+         "d rho^2/(1 - rho^2), given in brackets;"),
+        ("- smile(y^3) is SMILE on (x, y^3): same MI, so any gap to `smile` is a failure of "
+         "invariance of the trained critic, not of the bound."),
         "",
         "| method | I true | mean | median | bias | seed std | batch std | ms/step |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",

@@ -1,7 +1,7 @@
 """Critics that turn a batch of pairs into a score matrix ``scores[i, j] = f(x_j, y_i)``."""
 from ibtf._keras import keras, tf
 
-__all__ = ["SeparableCritic", "ConcatCritic"]
+__all__ = ["ConcatCritic", "SeparableCritic"]
 
 
 def _check_units(hidden_units, name="hidden_units"):

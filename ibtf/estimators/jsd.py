@@ -3,7 +3,7 @@ from ibtf._keras import tf
 from ibtf.estimators._scores import check_scores, mean_diagonal, mean_off_diagonal
 from ibtf.estimators.nwj import nwj_lower_bound
 
-__all__ = ["jsd_objective", "jsd_lower_bound"]
+__all__ = ["jsd_lower_bound", "jsd_objective"]
 
 
 def jsd_objective(scores):

@@ -1,6 +1,6 @@
 """Each estimation method as a pair: a training loss on scores and the value it reports."""
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 from ibtf._keras import tf
 from ibtf.estimators.dv import dv_lower_bound
@@ -71,7 +71,7 @@ def make_objective(method, clip=5.0, mine_decay=0.9):
     if method == "jsd":
         return Objective(method, _maximise(jsd_lower_bound), jsd_lower_bound)
     if method == "smile":
-        smile = lambda scores: smile_lower_bound(scores, clip=clip)  # noqa: E731
+        smile = lambda scores: smile_lower_bound(scores, clip=clip)
         # Validate clip now, not at the first traced step.
         smile(tf.zeros([2, 2]))
         return Objective(method, _maximise(smile), smile)

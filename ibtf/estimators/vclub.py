@@ -1,5 +1,4 @@
 """vCLUB: the variational contrastive log-ratio upper bound on mutual information."""
-from ibtf._keras import tf
 from ibtf.estimators._scores import check_scores, mean_diagonal, mean_off_diagonal
 
 __all__ = ["vclub_upper_bound"]
