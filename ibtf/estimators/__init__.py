@@ -6,6 +6,7 @@ joint, off-diagonal = product of marginals) and returns a scalar in nats, a per-
 References: Poole et al. 2019, "On Variational Bounds of Mutual Information"; Song & Ermon 2020,
 "Understanding the Limitations of Variational Mutual Information Estimators".
 """
+from ibtf.estimators.copula import gaussian_copula_transform
 from ibtf.estimators.critics import ConcatCritic, SeparableCritic
 from ibtf.estimators.dv import dv_lower_bound
 from ibtf.estimators.estimate import MIEstimate, estimate_mi
@@ -40,6 +41,7 @@ __all__ = [
     "dv_lower_bound",
     "estimate_mi",
     "estimate_total_correlation",
+    "gaussian_copula_transform",
     "infonce_lower_bound",
     "jsd_lower_bound",
     "jsd_objective",

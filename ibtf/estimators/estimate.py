@@ -6,6 +6,7 @@ import numpy as np
 from ibtf._keras import keras, tf
 from ibtf.estimators._data import array_batches, as_matrix, check_int, dataset_batches
 from ibtf.estimators._jit import resolve_jit_compile
+from ibtf.estimators.copula import gaussian_copula_transform
 from ibtf.estimators.critics import ConcatCritic, SeparableCritic
 from ibtf.estimators.gaussian_conditional import GaussianConditionalCritic
 from ibtf.estimators.objectives import METHODS, make_objective
@@ -72,7 +73,7 @@ def make_train_step(critic, objective, optimizer, jit_compile):
 
 def estimate_mi(x, y=None, method="smile", steps=3000, batch_size=64, seed=0,
                 critic="default", learning_rate=5e-4, clip=5.0, mine_decay=0.9,
-                eval_batches=20, jit_compile="auto"):
+                eval_batches=20, copula=False, jit_compile="auto"):
     """Estimates I(X; Y) in nats by training a critic on a variational bound.
 
     Poole et al. 2019, "On Variational Bounds of Mutual Information"; Song & Ermon 2020,
@@ -103,6 +104,9 @@ def estimate_mi(x, y=None, method="smile", steps=3000, batch_size=64, seed=0,
       clip: SMILE's tau.
       mine_decay: MINE's moving-average decay.
       eval_batches: batches averaged (without updates) for ``mi_nats``.
+      copula: if True, replace every column of x and y by normal scores of its ranks first
+        (``gaussian_copula_transform``; arrays only). MI is unchanged, and estimates become
+        exactly invariant to increasing per-coordinate maps such as y -> y^3.
       jit_compile: "auto" (XLA only on GPU/TPU), True or False.
 
     Returns:
@@ -127,15 +131,22 @@ def estimate_mi(x, y=None, method="smile", steps=3000, batch_size=64, seed=0,
     objective = make_objective(method, clip=clip, mine_decay=mine_decay)
     jit = resolve_jit_compile(jit_compile)
 
+    if not isinstance(copula, bool):
+        raise TypeError(f"copula must be True or False, got {copula!r}.")
     if isinstance(x, tf.data.Dataset):
         if y is not None:
             raise TypeError("y must be None when x is a tf.data.Dataset of (x, y) pairs.")
+        if copula:
+            raise ValueError("copula=True needs the whole sample to rank: pass numpy arrays, "
+                             "or transform the data before building the dataset.")
         batches = dataset_batches(x, batch_size, arity=2)
     else:
         if y is None:
             raise TypeError("y is missing: pass arrays x and y, or a tf.data.Dataset of pairs.")
-        batches = array_batches((as_matrix(x, "x"), as_matrix(y, "y")), batch_size, seed,
-                                ("x", "y"))
+        x, y = as_matrix(x, "x"), as_matrix(y, "y")
+        if copula:
+            x, y = gaussian_copula_transform(x), gaussian_copula_transform(y)
+        batches = array_batches((x, y), batch_size, seed, ("x", "y"))
 
     model = _build_critic(critic, objective.critic_kind, seed)
     optimizer = keras.optimizers.Adam(learning_rate, jit_compile=False)
