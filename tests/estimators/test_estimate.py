@@ -160,7 +160,7 @@ def test_smile_within_15_percent_d20(gaussian, mi):
     "known limitation, measured 2026-11-22: at d = 20 the default separable ReLU critic "
     "learns y^3 (heavy-tailed inputs) far more slowly than y: I = 4 gives 3.75 on y vs 2.75 on "
     "y^3 after 5000 steps (3.13 after 10000); I = 2 gives 1.22 on y^3 after 5000. Strict: "
-    "remove this marker once the critic closes the gap."))
+    "remove this marker once the critic closes the gap; copula=True removes it exactly."))
 def test_invariant_under_cube_d20(gaussian):
     mi = 4.0
     x, y = gaussian.sample(mi, 20, 64 * 5000 + 2000, 11)
