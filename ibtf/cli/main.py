@@ -13,7 +13,7 @@ import sys
 import ibtf
 
 # Subcommand modules under ibtf.cli, in the order `ibtf --help` lists them.
-SUBCOMMANDS = ("info",)
+SUBCOMMANDS = ("info", "theory", "mi")
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError)
 
