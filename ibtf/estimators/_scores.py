@@ -60,5 +60,6 @@ def mean_off_diagonal(values):
 def log_mean_exp_off_diagonal(scores):
     """log( mean over off-diagonal entries of exp(scores) ), computed stably."""
     n = tf.cast(tf.shape(scores)[0], scores.dtype)
-    masked = tf.where(off_diagonal_mask(scores), scores, tf.fill(tf.shape(scores), tf.constant(-float("inf"), scores.dtype)))
+    minus_inf = tf.fill(tf.shape(scores), tf.constant(-float("inf"), scores.dtype))
+    masked = tf.where(off_diagonal_mask(scores), scores, minus_inf)
     return tf.reduce_logsumexp(masked) - tf.math.log(n * (n - 1.0))

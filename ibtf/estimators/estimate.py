@@ -5,7 +5,7 @@ import numpy as np
 
 from ibtf._keras import keras, tf
 from ibtf.estimators._data import array_batches, as_matrix, check_int, dataset_batches
-from ibtf.estimators._jit import resolve_jit_compile
+from ibtf.xla import resolve_jit_compile
 from ibtf.estimators.copula import gaussian_copula_transform
 from ibtf.estimators.critics import ConcatCritic, SeparableCritic
 from ibtf.estimators.gaussian_conditional import GaussianConditionalCritic

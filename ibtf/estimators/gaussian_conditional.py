@@ -24,7 +24,7 @@ class GaussianConditionalCritic(keras.Model):
 
     The [B, B] matrix ``log q(y_i | x_j)`` costs three matrix products instead of B^2 network
     passes, because the Gaussian log density expands as
-    ``sum_k -1/2 [log 2 pi + s_jk + y_ik^2 e^{-s_jk} - 2 y_ik mu_jk e^{-s_jk} + mu_jk^2 e^{-s_jk}]``.
+    ``sum_k -1/2 [log 2 pi + s_jk + (y_ik^2 - 2 y_ik mu_jk + mu_jk^2) e^{-s_jk}]``.
 
     Args:
       hidden_units: hidden widths of the MLP that outputs (mu, log_var).

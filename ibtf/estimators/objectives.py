@@ -71,7 +71,9 @@ def make_objective(method, clip=5.0, mine_decay=0.9):
     if method == "jsd":
         return Objective(method, _maximise(jsd_lower_bound), jsd_lower_bound)
     if method == "smile":
-        smile = lambda scores: smile_lower_bound(scores, clip=clip)
+        def smile(scores):
+            return smile_lower_bound(scores, clip=clip)
+
         # Validate clip now, not at the first traced step.
         smile(tf.zeros([2, 2]))
         return Objective(method, _maximise(smile), smile)

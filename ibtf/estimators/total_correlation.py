@@ -5,7 +5,7 @@ import numpy as np
 
 from ibtf._keras import keras, tf
 from ibtf.estimators._data import array_batches, as_matrix, check_int, dataset_batches
-from ibtf.estimators._jit import resolve_jit_compile
+from ibtf.xla import resolve_jit_compile
 from ibtf.estimators.critics import _apply, _check_seed, _check_units, mlp_layers
 
 __all__ = ["PermutationDiscriminator", "TCEstimate", "estimate_total_correlation",
