@@ -10,6 +10,7 @@ trained on. SMILE is also run on (x, y^3), which has the same MI.
 Writes ``estimators.md`` (table) and ``estimators_vs_truth.png`` under ``--out``.
 """
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -106,7 +107,7 @@ def write_markdown(table, args, path, total_seconds):
         "# MI estimators on correlated Gaussians",
         "",
         (f"Machine: 2-core CPU (shared), no GPU; Python {platform.python_version()}, "
-         "TF 2.14.1; date 2026-11-22."),
+         f"TF 2.14.1; date {datetime.date.today().isoformat()}."),
         (f"Command: `python -m benchmarks.estimators_gaussian --steps {args.steps} "
          f"--seeds {args.seeds}` ({total_seconds / 60:.0f} min)."),
         "",
