@@ -152,10 +152,15 @@ class _Predictive:
         levels = tf.reshape(tf.cast(levels, means.dtype), [-1, 1, 1, 1])   # [Q, 1, 1, 1]
         lo = lo + tf.zeros_like(levels)
         hi = hi + tf.zeros_like(levels)
-        for _ in range(_BISECTION_STEPS):
+
+        def step(i, lo, hi):
             mid = 0.5 * (lo + hi)
             below = self.cdf(mid) < levels
-            lo, hi = tf.where(below, mid, lo), tf.where(below, hi, mid)
+            return i + 1, tf.where(below, mid, lo), tf.where(below, hi, mid)
+
+        # A while loop, not an unrolled one: the graph stays small for any component family.
+        _, lo, hi = tf.while_loop(lambda i, *_: i < _BISECTION_STEPS, step,
+                                  (tf.constant(0), lo, hi))
         return tf.transpose(0.5 * (lo + hi), [1, 2, 3, 0])
 
 
