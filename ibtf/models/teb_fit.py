@@ -29,7 +29,8 @@ __all__ = ["TEBFit", "TransferReport", "fit_teb", "fit_teb_windows", "transfer_r
 
 FIT_DEFAULTS = dict(epochs=60, batch_size=256, learning_rate=3e-3, beta=1e-2, latent_dim=8,
                     context_units=32, hidden_units=(64,), encoder="mlp", distribution="normal",
-                    mode="from_context", patience=6, seed=0, verbose=0, jit_compile="auto")
+                    mode="from_context", patience=6, seed=0, verbose=0, jit_compile="auto",
+                    callbacks=())
 _CRPS_LEVELS = (np.arange(1, 100) - 0.5) / 99.0   # 99 evenly spread levels (midpoint rule)
 
 
@@ -136,7 +137,7 @@ def _train(model, train, val, cfg, monitor_data):
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg["patience"],
                                          restore_best_weights=True)
     hist = model.fit(_dataset(train, cfg["batch_size"], True, cfg["seed"]),
-                     validation_data=monitor_data, epochs=cfg["epochs"], callbacks=[stop],
+                     validation_data=monitor_data, epochs=cfg["epochs"], callbacks=[stop, *cfg["callbacks"]],
                      verbose=cfg["verbose"])
     return len(hist.history["loss"])
 
@@ -206,6 +207,7 @@ def fit_teb(streams, **kwargs):
       beta, latent_dim, context_units, hidden_units, encoder, distribution: the model
         (see `TEBForecaster`). seed: weights, shuffling and noise. verbose: Keras verbosity.
       jit_compile: "auto" (XLA on GPU/TPU only), True or False.
+      callbacks: extra Keras callbacks for both fits (e.g. progress reporting).
 
     Returns:
       A `TEBFit`.
