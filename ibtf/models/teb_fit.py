@@ -31,7 +31,7 @@ FIT_DEFAULTS = dict(epochs=60, batch_size=256, learning_rate=3e-3, beta=1e-2, la
                     context_units=32, hidden_units=(64,), encoder="mlp", distribution="normal",
                     mode="from_context", patience=6, seed=0, verbose=0, jit_compile="auto",
                     callbacks=())
-_CRPS_LEVELS = (np.arange(1, 100) - 0.5) / 99.0   # 99 evenly spread levels (midpoint rule)
+_CRPS_LEVELS = (np.arange(1, 100) - 0.5) / 99.0   # 99 evenly spread levels (midpoints)
 
 
 @dataclasses.dataclass
@@ -148,9 +148,10 @@ def _split_validation(train):
     cut = max(int(round(0.85 * n)), 1)
     if n - cut < 1:
         return train, None
-    pick = (lambda a, s: WindowArrays(*(x[s] for x in (a.source_history, a.target_history,
-                                                        a.target_future, a.series,
-                                                        a.origin))))
+    def pick(a, rows):
+        return WindowArrays(a.source_history[rows], a.target_history[rows],
+                            a.target_future[rows], a.series[rows], a.origin[rows])
+
     return pick(train, slice(0, cut)), pick(train, slice(cut, n))
 
 
