@@ -137,8 +137,8 @@ def _train(model, train, val, cfg, monitor_data):
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg["patience"],
                                          restore_best_weights=True)
     hist = model.fit(_dataset(train, cfg["batch_size"], True, cfg["seed"]),
-                     validation_data=monitor_data, epochs=cfg["epochs"], callbacks=[stop, *cfg["callbacks"]],
-                     verbose=cfg["verbose"])
+                     validation_data=monitor_data, epochs=cfg["epochs"],
+                     callbacks=[stop, *cfg["callbacks"]], verbose=cfg["verbose"])
     return len(hist.history["loss"])
 
 
