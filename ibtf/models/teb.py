@@ -58,10 +58,11 @@ class TransferChannel(Bottleneck):
     ``r(z|c) = N(m(c), diag s(c)^2)`` (a `ConditionalGaussianPrior`) and
     ``q(z|x,c) = N(m(c) + s(c) a(x,c), diag (s(c) b(x,c))^2)`` with ``[a, rho] = W h(x,c) + v``,
     ``b = softplus(rho + ln(e - 1))``. So ``KL(q || r) = KL(N(a, b^2) || N(0, 1))`` per
-    dimension. The last layer starts at zero weights and zero bias, so at initialisation
-    ``q = r`` exactly: the rate is 0 and the code carries no information about the source (the
-    "closed channel" start of TEB's from-context mode; the official code starts the source
-    module at zero mean and a tiny variance with ``latent_type: add``, mu_z = mu_x + mu_c).
+    dimension. The last layer starts at zero bias and small weights (sd 0.01), so at
+    initialisation ``q ~= r``: the rate is near 0, and as the decoder reads the code through
+    zero-initialised kernels, no source information reaches the forecast (the "closed channel"
+    start of TEB's from-context mode; the official code starts the source module at zero mean
+    and a tiny variance with ``latent_type: add``, mu_z = mu_x + mu_c).
 
     Args:
       units: latent size. hidden_units: MLP widths of h(x, c). seed: noise seed.
@@ -72,8 +73,11 @@ class TransferChannel(Bottleneck):
         self.units = _positive_int(units, "latent_dim")
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.hidden = _mlp(self.hidden_units, "source")
-        self.head = keras.layers.Dense(2 * self.units, kernel_initializer="zeros",
-                                       bias_initializer="zeros", name="source_head")
+        # Small random weights (not zeros): with the decoder's code kernels at zero, no
+        # information reaches the forecast at the start, but the gradients are not all zero.
+        self.head = keras.layers.Dense(
+            2 * self.units, bias_initializer="zeros", name="source_head",
+            kernel_initializer=keras.initializers.RandomNormal(stddev=0.01, seed=self.seed))
         self.prior = ConditionalGaussianPrior(latent_dim=self.units, name="prior")
 
     def build(self, input_shape):

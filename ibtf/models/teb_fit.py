@@ -139,6 +139,10 @@ def _train(model, train, val, cfg, monitor_data):
     hist = model.fit(_dataset(train, cfg["batch_size"], True, cfg["seed"]),
                      validation_data=monitor_data, epochs=cfg["epochs"],
                      callbacks=[stop, *cfg["callbacks"]], verbose=cfg["verbose"])
+    # Keras restores the best weights only when it stops early; a run that uses every epoch
+    # must end on its best epoch too.
+    if stop.best_weights is not None:
+        model.set_weights(stop.best_weights)
     return len(hist.history["loss"])
 
 
