@@ -65,6 +65,7 @@ def test_fit_prints_a_json_summary_last_and_exports(fitted_export, capsys):
     assert len(err) == 1 and "quantile 0.3 is not in the export" in err[0]
 
 
+@pytest.mark.slow
 def test_backtest_reports_each_fold(data_csv, capsys):
     assert main(["forecast", "backtest", str(data_csv), "--source", "x", "--target", "y",
                  "--time-col", "date", "--history", "3", "--epochs", "2", "--folds", "2",

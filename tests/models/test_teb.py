@@ -34,7 +34,9 @@ def _batch(streams, split="train", n=64):
     return {k: v[:n] for k, v in w.inputs.items()}, w.target_future[:n]
 
 
-@pytest.mark.parametrize("distribution", ["normal", "student_t", "mixture"])
+@pytest.mark.parametrize("distribution", [
+    "normal", pytest.param("student_t", marks=pytest.mark.slow),
+    pytest.param("mixture", marks=pytest.mark.slow)])
 def test_jit_and_plain_train_steps_agree(distribution):
     streams = _windows()
     x, y = _batch(streams)
@@ -53,8 +55,9 @@ def test_jit_and_plain_train_steps_agree(distribution):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("distribution,use_source", [("normal", True), ("student_t", False),
-                                                     ("mixture", True)])
+@pytest.mark.parametrize("distribution,use_source", [
+    ("normal", True), pytest.param("student_t", False, marks=pytest.mark.slow),
+    pytest.param("mixture", True, marks=pytest.mark.slow)])
 def test_keras_round_trip_keeps_weights_config_and_forecasts(tmp_path, distribution, use_source):
     streams = _windows()
     x, y = _batch(streams)
@@ -79,7 +82,7 @@ def test_from_context_starts_closed_and_equals_the_target_only_model():
     a, b = teb.forecast(x, y), target_only.forecast(x, y)
     np.testing.assert_allclose(a["log_prob"], b["log_prob"], atol=1e-5)
     np.testing.assert_allclose(a["mean"], b["mean"], atol=1e-5)
-    assert np.all(a["rate_nats"] < 0.01)           # q(z|x,c) starts close to r(z|c)
+    assert a["rate_nats"].max() < 0.05 and a["rate_nats"].mean() < 0.01   # q starts near r
     assert teb.freeze_context and teb.use_source
     frozen = {w.name for layer in [*teb.context_layers, teb.context_out] for w in layer.weights}
     assert frozen and not frozen & {w.name for w in teb.trainable_weights}
@@ -156,7 +159,7 @@ def test_conv_encoder_trains_and_forecasts():
     streams = _windows()
     model = _model(streams, encoder="conv", hidden_units=(8, 8))
     model.compile(keras.optimizers.Adam(1e-2))
-    hist = model.fit(*_batch(streams, n=400), epochs=3, verbose=0)
+    hist = model.fit(*_batch(streams, n=256), epochs=2, batch_size=64, verbose=0)
     assert hist.history["nll_nats"][-1] < hist.history["nll_nats"][0]
     out = model.forecast(_batch(streams, "test")[0])
     assert out["mean"].shape == (64, 2, 1) and out["quantiles"].shape == (64, 2, 1, 5)

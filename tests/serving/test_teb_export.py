@@ -39,8 +39,14 @@ def fitted():
                    latent_dim=4)
 
 
-def test_teb_export_runs_in_a_fresh_process_in_raw_units(tmp_path, fitted):
-    path = export_teb(fitted, str(tmp_path), "teb_xy")
+@pytest.fixture(scope="module")
+def exported(fitted, tmp_path_factory):
+    base = tmp_path_factory.mktemp("exports")
+    return str(base), export_teb(fitted, str(base), "teb_xy")
+
+
+def test_teb_export_runs_in_a_fresh_process_in_raw_units(tmp_path, fitted, exported):
+    _, path = exported
     test = fitted.streams.windows("test")
     n = 200
     np.savez(tmp_path / "in.npz", source_history=test.source_history[:n],
@@ -69,8 +75,8 @@ def test_teb_export_runs_in_a_fresh_process_in_raw_units(tmp_path, fitted):
     assert report.transfer_nats > 0.3            # true TE 1/2 ln(1 + 1.5^2) = 0.59 at step 1
 
 
-def test_teb_export_metadata_signature_and_warmup(tmp_path, fitted):
-    path = export_teb(fitted, str(tmp_path), "teb_xy")
+def test_teb_export_metadata_signature_and_warmup(fitted, exported):
+    base, path = exported
     info = describe_export(path)
     sig = info["signatures"]["serving_default"]
     assert sig["inputs"] == {"source_history": {"dtype": "float32", "shape": [None, 3, 1]},
@@ -81,4 +87,4 @@ def test_teb_export_metadata_signature_and_warmup(tmp_path, fitted):
     assert meta["quantile_levels"] == list(fitted.teb.quantile_levels)
     ((name, inputs),) = read_warmup_requests(path)
     assert name == "serving_default" and set(inputs) == {"source_history", "target_history"}
-    assert os.path.basename(export_teb(fitted, str(tmp_path), "teb_xy")) == "2"
+    assert os.path.basename(path) == "1"
