@@ -193,7 +193,10 @@ def run_predict(args):
         table.to_csv(args.out, index=False)
         print(json.dumps({"rows": len(table), "out": args.out}))
     else:
-        table.to_csv(sys.stdout, index=False)
+        try:
+            table.to_csv(sys.stdout, index=False)
+        except BrokenPipeError:            # e.g. piped into `head`: not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -215,3 +215,22 @@ def test_standard_scaler_config_round_trips_through_the_model():
     scaler = StreamScaler([1.0], [2.0], [3.0], [4.0])
     model = TEBForecaster(history=3, scaler=scaler, hidden_units=(4,), seed=0)
     assert model.get_config()["scaler"] == scaler.get_config()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode,distribution,source_ar", [
+    ("joint", "normal", 0.0), ("from_context", "mixture", 0.0),
+    ("from_context", "student_t", 0.0), ("from_context", "normal", 0.8)])
+def test_transfer_truth_for_other_modes_families_and_an_autoregressive_source(
+        mode, distribution, source_ar):
+    # An AR source makes TE depend on the history: the truth comes from the VAR's Lyapunov
+    # covariance (linear_gaussian_te), not from the iid closed form.
+    sim = coupled_ar(12_000, coupling=0.7, target_ar=0.5, source_ar=source_ar, seed=5)
+    streams = PairedStreams(sim.frame, time_col="t", source_cols=["x"], target_cols=["y"],
+                            history=4, horizon=1)
+    truth = linear_gaussian_te(sim.transition, sim.noise_cov, source=0, target=1, history=4,
+                               source_history=4)
+    fit = fit_teb(streams, mode=mode, distribution=distribution, seed=5, epochs=40)
+    report = transfer_report(fit)
+    assert abs(report.transfer_nats - truth) <= max(0.05, 0.15 * truth), (truth,
+                                                                           report.summary())
