@@ -471,8 +471,16 @@ class TEBForecaster(IBModel):
             out[key] = array
         return out
 
-    @tf.function(reduce_retracing=True)
     def _outputs_fn(self, inputs, future, levels):
+        """One tf.function per model (kept out of Keras tracking), traced once per input kind:
+        a function shared by the class would retrace for every instance."""
+        key = future is None
+        cache = self.__dict__.setdefault("_forecast_functions", {})
+        if key not in cache:
+            cache[key] = tf.function(self._outputs, reduce_retracing=True)
+        return cache[key](inputs, future, levels)
+
+    def _outputs(self, inputs, future, levels):
         dist, rate = self._forward(inputs, training=False)
         pred = _Predictive(dist)
         scale = self._constant("target_scale")
