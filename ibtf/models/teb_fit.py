@@ -10,6 +10,7 @@ is a moving-block bootstrap over windows (consecutive windows overlap), and a tr
 claimed only when the interval's lower end is above zero.
 """
 import dataclasses
+import os
 import time
 
 import numpy as np
@@ -30,7 +31,7 @@ __all__ = ["TEBFit", "TransferReport", "fit_teb", "fit_teb_windows", "transfer_r
 FIT_DEFAULTS = dict(epochs=60, batch_size=256, learning_rate=3e-3, beta=1e-2, latent_dim=8,
                     context_units=32, hidden_units=(64,), encoder="mlp", distribution="normal",
                     mode="from_context", patience=6, seed=0, verbose=0, jit_compile="auto",
-                    callbacks=())
+                    callbacks=(), checkpoint_dir=None)
 _CRPS_LEVELS = (np.arange(1, 100) - 0.5) / 99.0   # 99 evenly spread levels (midpoints)
 
 
@@ -131,14 +132,20 @@ def _dataset(windows, batch_size, shuffle, seed):
     return ds.batch(max(batch_size, 1024)).prefetch(2)
 
 
-def _train(model, train, val, cfg, monitor_data):
+def _train(model, train, val, cfg, monitor_data, part):
     model.compile(keras.optimizers.Adam(cfg["learning_rate"]), jit_compile=cfg["jit_compile"])
     monitor = "val_nll_nats" if monitor_data is not None else "nll_nats"
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg["patience"],
                                          restore_best_weights=True)
+    callbacks = [stop, *cfg["callbacks"]]
+    if cfg["checkpoint_dir"] is not None:
+        # Weights, optimizer state and the epoch are saved after every epoch; a rerun with the
+        # same directory resumes where an interrupted run stopped (removed on success).
+        callbacks.insert(0, keras.callbacks.BackupAndRestore(
+            os.path.join(os.fspath(cfg["checkpoint_dir"]), part)))
     hist = model.fit(_dataset(train, cfg["batch_size"], True, cfg["seed"]),
                      validation_data=monitor_data, epochs=cfg["epochs"],
-                     callbacks=[stop, *cfg["callbacks"]], verbose=cfg["verbose"])
+                     callbacks=callbacks, verbose=cfg["verbose"])
     # Keras restores the best weights only when it stops early; a run that uses every epoch
     # must end on its best epoch too.
     if stop.best_weights is not None:
@@ -188,13 +195,13 @@ def fit_teb_windows(train, val, scaler, **kwargs):
     start = time.time()
     keras.utils.set_random_seed(cfg["seed"])
     target_only = TEBForecaster(use_source=False, **common)
-    epochs_to = _train(target_only, train, val, cfg, val_data)
+    epochs_to = _train(target_only, train, val, cfg, val_data, "target_only")
     keras.utils.set_random_seed(cfg["seed"] + 1)
     if cfg["mode"] == "from_context":
         teb = TEBForecaster.from_context(target_only)
     else:
         teb = TEBForecaster(use_source=True, **common)
-    epochs_teb = _train(teb, train, val, cfg, val_data)
+    epochs_teb = _train(teb, train, val, cfg, val_data, "teb")
     return TEBFit(teb, target_only, None, epochs_to, epochs_teb, time.time() - start, cfg)
 
 
@@ -213,6 +220,9 @@ def fit_teb(streams, **kwargs):
         (see `TEBForecaster`). seed: weights, shuffling and noise. verbose: Keras verbosity.
       jit_compile: "auto" (XLA on GPU/TPU only), True or False.
       callbacks: extra Keras callbacks for both fits (e.g. progress reporting).
+      checkpoint_dir: a directory for per-epoch checkpoints (Keras ``BackupAndRestore``): an
+        interrupted fit rerun with the same directory resumes from its last epoch (a finished
+        target-only fit is not kept: it is refitted before the TEB part resumes).
 
     Returns:
       A `TEBFit`.

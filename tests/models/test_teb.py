@@ -234,3 +234,28 @@ def test_transfer_truth_for_other_modes_families_and_an_autoregressive_source(
     report = transfer_report(fit)
     assert abs(report.transfer_nats - truth) <= max(0.05, 0.15 * truth), (truth,
                                                                            report.summary())
+
+
+def test_an_interrupted_fit_resumes_from_its_checkpoint(tmp_path):
+    streams = _windows(n=500, history=3, horizon=1)
+    settings = dict(epochs=4, batch_size=64, hidden_units=(8,), context_units=4, latent_dim=2,
+                    seed=0, checkpoint_dir=tmp_path / "ckpt")
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit_teb(streams, callbacks=[Interrupt()], **settings)
+    assert any((tmp_path / "ckpt" / "target_only").rglob("*.index"))   # a checkpoint
+    epochs = []
+
+    class Count(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            epochs.append(epoch)
+
+    fit = fit_teb(streams, callbacks=[Count()], **settings)
+    assert epochs[:2] == [2, 3]                 # the target-only fit resumed after epoch 2
+    assert fit.epochs_teb >= 1
+    assert not any((tmp_path / "ckpt").rglob("*.index"))     # removed after success
