@@ -29,6 +29,8 @@ def add_parser(subparsers):
                      help="quantile levels the export returns")
     fit.add_argument("--reverse", action="store_true",
                      help="also fit the reverse direction as a control")
+    fit.add_argument("--checkpoint-dir", default=None,
+                     help="per-epoch checkpoints; rerun with the same dir to resume")
     fit.set_defaults(func=run_fit)
 
     predict = sub.add_parser("predict", help="forecasts of an export over a CSV's windows")
@@ -151,7 +153,8 @@ def run_fit(args):
     from ibtf.models.teb_fit import fit_teb, transfer_report
     from ibtf.serving.teb import export_teb
     kwargs = _fit_kwargs(args)
-    fit = fit_teb(streams, callbacks=[_Progress("fit", args.epochs)], **kwargs)
+    fit = fit_teb(streams, callbacks=[_Progress("fit", args.epochs)],
+                  checkpoint_dir=args.checkpoint_dir, **kwargs)
     fit.teb.quantile_levels = tuple(levels)
     reverse = None
     if args.reverse:
