@@ -11,7 +11,7 @@ run time from the installed `astsa` package). The demo
 4. writes a plot (observed, forecast mean, 80% band, transfer per step),
 5. exports a SavedModel for TF Serving to saved_models/teb_lead_sales/<version>/.
 
-    python apps/demo.py [--epochs 400] [--seed 0] [--out saved_models] [--plot teb_demo.png]
+    python apps/demo.py [--epochs 300] [--seed 0] [--out saved_models] [--plot FILE.png]
 """
 import argparse
 import json
@@ -38,8 +38,12 @@ def main(argv=None):
     parser.add_argument("--history", type=int, default=6)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="saved_models", help="export base directory")
-    parser.add_argument("--plot", default="teb_demo.png", help="the PNG to write")
+    parser.add_argument("--plot", default=None,
+                        help="the PNG to write (default: OUT/teb_lead_sales.png)")
     args = parser.parse_args(argv)
+    if args.plot is None:
+        os.makedirs(args.out, exist_ok=True)
+        args.plot = os.path.join(args.out, "teb_lead_sales.png")
     start = time.time()
 
     frame = load_lead_sales()
