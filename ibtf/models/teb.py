@@ -173,7 +173,7 @@ class TEBForecaster(IBModel):
     """Transfer Entropy Bottleneck forecaster: p(y_future | y_past) or p(y_future | y_past, z).
 
     Objective (per-example means, nats; Kalajdzievski et al. 2023, "Transfer Entropy
-    Bottleneck: Learning Sequence to Sequence Information Transfer", TMLR, eq. (3)):
+    Bottleneck: Learning Sequence to Sequence Information Transfer", TMLR; the TEB objective):
 
         loss = mean_i [ -ln p(y_i | c_i, z_i) ] + beta * mean_i KL(q(z|x_i, c_i) || r(z|c_i)),
 
@@ -527,7 +527,7 @@ class TEBForecaster(IBModel):
         The target-only context encoder is copied and frozen, the decoder copied (and kept
         trainable); the code enters through zero kernels and q(z|x,c) = r(z|c) at the start, so
         the new model's forecasts equal the target-only ones until training opens the channel
-        (Kalajdzievski et al. 2023, sec. 3: TEB "from context").
+        (Kalajdzievski et al. 2023: training TEB "from context" of a pretrained target model).
         """
         if not isinstance(target_only, TEBForecaster) or target_only.use_source:
             raise TypeError("from_context needs a trained target-only TEBForecaster "
