@@ -1,6 +1,10 @@
 """Keras models, one family per module."""
 from ibtf.models.base import IBModel
 from ibtf.models.ceb import CEBClassifier
+from ibtf.models.teb import TEBForecaster
+from ibtf.models.teb_fit import (TEBFit, TransferReport, backtest, fit_teb, skill_table,
+                                 transfer_report)
 from ibtf.models.vib import VIBClassifier
 
-__all__ = ["IBModel", "VIBClassifier", "CEBClassifier"]
+__all__ = ["IBModel", "VIBClassifier", "CEBClassifier", "TEBForecaster", "TEBFit",
+           "TransferReport", "backtest", "fit_teb", "skill_table", "transfer_report"]
