@@ -197,15 +197,15 @@ class MixtureOfExperts(_Fusion):
         return self.gaussian_sample(locs, scales, num_samples)
 
     @staticmethod
-    def weights(mask):
+    def mixture_weights(mask):
         weight = tf.cast(mask, tf.float32)
         return weight / tf.reduce_sum(weight, -1, keepdims=True)
 
     def sample(self, locs, scales, mask, num_samples=1):
-        return self.mixture_sample(locs, scales, self.weights(mask), num_samples)
+        return self.mixture_sample(locs, scales, self.mixture_weights(mask), num_samples)
 
     def mean(self, locs, scales, mask):
-        return tf.einsum("bm,mbd->bd", self.weights(mask), locs)
+        return tf.einsum("bm,mbd->bd", self.mixture_weights(mask), locs)
 
 
 @keras.utils.register_keras_serializable(package="ibtf")

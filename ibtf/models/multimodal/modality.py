@@ -104,16 +104,17 @@ class Modality(keras.layers.Layer):
     def build(self, input_shape=None):
         if self.latent_dim is None:
             raise ValueError(f"modality {self.name!r} has no latent_dim: give it to a model")
-        features = self.encoder(tf.zeros([1, *self.event_shape]))
-        self.expert.build(features.shape)
-        out = self.decoder(tf.zeros([1, self.latent_dim]))
+        with tf.name_scope(self.name):  # weight names "<modality>/..." even outside a call
+            features = self.encoder(tf.zeros([1, *self.event_shape]))
+            self.expert.build(features.shape)
+            out = self.decoder(tf.zeros([1, self.latent_dim]))
         if tuple(out.shape[1:]) != self.event_shape:
             raise ValueError(f"modality {self.name!r}: the decoder maps a code to shape "
                              f"{tuple(out.shape[1:])}, not the modality's {self.event_shape}; "
                              "end it with Dense(prod(shape)) and Reshape(shape)")
         if self.likelihood in ("gaussian", "laplace"):
             self.log_scale = self.add_weight(
-                "log_scale", self.event_shape, trainable=self.learn_scale,
+                f"{self.name}_log_scale", self.event_shape, trainable=self.learn_scale,
                 initializer=keras.initializers.Constant(math.log(self.scale)))
         super().build(input_shape)
 
