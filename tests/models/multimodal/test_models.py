@@ -125,7 +125,8 @@ FRESH = textwrap.dedent("""
     import tensorflow as tf
     loaded = tf.saved_model.load(sys.argv[1])
     a = np.load(sys.argv[2]); noise = np.load(sys.argv[3])
-    out = {"b_from_a": loaded.signatures["generate_b_from_a"](a=tf.constant(a))["b"].numpy().tolist(),
+    b_from_a = loaded.signatures["generate_b_from_a"](a=tf.constant(a))["b"]
+    out = {"b_from_a": b_from_a.numpy().tolist(),
            "joint": {k: v.numpy().tolist() for k, v in loaded.signatures["sample_joint"](
                noise=tf.constant(noise), uniform=tf.constant([0.1, 0.6, 0.9])).items()},
            "signatures": sorted(loaded.signatures)}
