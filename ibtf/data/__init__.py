@@ -14,3 +14,5 @@ __all__ = ["CoupledAR", "DatasetInfo", "coupled_ar", "list_datasets", "load_data
 from ibtf.data.multimodal import *  # noqa: E402,F401,F403
 from ibtf.data.multimodal import __all__ as _multimodal_all  # noqa: E402
 __all__ += _multimodal_all
+from ibtf.data.tfds_mnist_svhn import load_mnist_svhn, pair_by_label  # noqa: E402
+__all__ += ["load_mnist_svhn", "pair_by_label"]
