@@ -20,8 +20,9 @@ __all__ = ["cross_coherence", "joint_coherence", "latent_probe_accuracy",
 def unimodal_classifier(x, y, offset=0, num_classes=10, seed=0):
     """A logistic-regression classifier of one modality, as a callable array -> class ids.
 
-    ``offset`` maps its predictions back to the shared label space: it returns
-    (prediction - offset) mod num_classes. Needs scikit-learn (the ``data`` extra).
+    ``y`` are the classes the modality's data show (for the digits pairing's second modality,
+    (d + 1) mod 10). ``offset`` maps predictions back to the shared label space: the callable
+    returns (prediction - offset) mod num_classes. Needs scikit-learn (the ``data`` extra).
     """
     from sklearn.linear_model import LogisticRegression
     x = np.asarray(x, np.float32).reshape(len(x), -1)
