@@ -5,35 +5,11 @@ import pytest
 from ibtf._keras import keras
 from ibtf.data import linear_gaussian_bimodal
 from ibtf.models.multimodal import MVAE, Modality
-
-
-def _softplus_inverse(y):
-    return np.log(np.expm1(y))
+from ibtf.models.multimodal.oracle import linear_gaussian_mvae
 
 
 def _exact_mvae(truth, inflate=1.0):
-    """An MVAE whose affine experts and decoders are set to the generating model.
-
-    For A_m = Q_m diag(s_m), the likelihood factor p(x_m|z) as a function of z is the expert
-    N(Q_m^T x / s_m, diag(sigma_m / s_m)^2); the product with the N(0, I) prior expert is then
-    the exact posterior. ``inflate`` widens the experts (an imperfect proposal).
-    """
-    latent = truth.a_matrix.shape[1]
-    mods = [Modality((len(truth.a_matrix),), name="a", hidden_units=()),
-            Modality((len(truth.b_matrix),), name="b", hidden_units=())]
-    model = MVAE(mods, latent_dim=latent, seed=0)
-    model.build()
-    for modality, a, sigma in zip(model.modality_layers, (truth.a_matrix, truth.b_matrix),
-                                  (truth.noise_a, truth.noise_b)):
-        s = np.linalg.norm(a, axis=0)
-        kernel = np.concatenate([a / s ** 2, np.zeros_like(a)], 1)
-        bias = np.concatenate([np.zeros(latent),
-                               _softplus_inverse(inflate * sigma / s - modality.expert.min_scale)])
-        modality.expert.params.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
-        dense = modality.decoder.layers[0]
-        dense.set_weights([a.T.astype(np.float32), np.zeros(len(a), np.float32)])
-        modality.log_scale.assign(np.full(len(a), np.log(sigma), np.float32))
-    return model
+    return linear_gaussian_mvae(truth, inflate=inflate)
 
 
 def _conditional_moments(model, xa, n=6000):
