@@ -55,15 +55,16 @@ def test_trained_mvae_matches_the_analytic_conditional_and_likelihood():
             Modality((3,), name="b", hidden_units=(), learn_scale=True)]
     model = MVAE(mods, latent_dim=2, seed=0)
     model.compile(keras.optimizers.Adam(1e-2))
-    model.fit(train.as_dict(), epochs=50, batch_size=250, verbose=0)
-    model.optimizer.learning_rate.assign(1e-3)
-    model.fit(train.as_dict(), epochs=50, batch_size=250, verbose=0)
+    # A decaying step size: with two phases (1e-2, 1e-3) 1 of 11 initialisations ended at
+    # 0.25 of the covariance scale; with three, the worst of 4 (the worst ones) at 0.18.
+    for rate in (1e-2, 3e-3, 1e-3):
+        model.optimizer.learning_rate.assign(rate)
+        model.fit(train.as_dict(), epochs=50, batch_size=250, verbose=0)
     xa = test.inputs["a"][:3]
     mean, cov = truth.conditional_b_given_a(xa)
     got_mean, got_cov = _conditional_moments(model, xa)
     sd = np.sqrt(np.diag(cov))
     # stated tolerance: conditional means within 0.3 sd, covariances within 25% of their scale
-    # (an other initialisation, in benchmarks/multimodal_truth.py, lands at 0.14 sd and 19%)
     assert np.all(np.abs(got_mean - mean) < 0.3 * sd), (got_mean - mean) / sd
     for c in got_cov:
         assert np.abs(c - cov).max() < 0.25 * np.abs(cov).max(), (c, cov)
