@@ -4,7 +4,8 @@ import importlib
 __all__ = ["require"]
 
 # module name -> pip distribution name
-_PIP_NAMES = {"astsa": "astsa", "statsmodels": "statsmodels", "vega_datasets": "vega_datasets"}
+_PIP_NAMES = {"astsa": "astsa", "statsmodels": "statsmodels", "vega_datasets": "vega_datasets",
+              "tensorflow_datasets": "tensorflow-datasets"}
 
 
 def require(module, purpose):

@@ -9,3 +9,5 @@ from ibtf.layers.priors import (ConditionalGaussianPrior, LearnedGaussianPrior, 
 __all__ = ["Bottleneck", "GaussianBottleneck", "BernoulliBottleneck",
            "RelaxedCategoricalBottleneck", "kl_nats", "Prior", "StandardNormalPrior",
            "LearnedGaussianPrior", "MixturePrior", "ConditionalGaussianPrior", "get_prior"]
+from ibtf.layers.fusion import MixtureOfExperts, MixtureOfProductsOfExperts, ProductOfExperts  # noqa: E402,E501
+__all__ += ["ProductOfExperts", "MixtureOfExperts", "MixtureOfProductsOfExperts"]

@@ -4,3 +4,6 @@ from ibtf.metrics.forecast import (crps_normal, crps_quantiles, crps_samples, in
 
 __all__ = ["crps_normal", "crps_quantiles", "crps_samples", "interval_coverage", "mae", "mase",
            "pinball_loss", "rmse"]
+from ibtf.metrics.coherence import *  # noqa: E402,F401,F403
+from ibtf.metrics.coherence import __all__ as _coherence_all  # noqa: E402
+__all__ += _coherence_all

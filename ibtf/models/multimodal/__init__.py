@@ -1,0 +1,10 @@
+"""Multimodal VAEs with missing modalities: MVAE, MMVAE, MoPoE, MEME."""
+from ibtf.models.multimodal.base import MultimodalVAE, check_inputs
+from ibtf.models.multimodal.meme import MEME
+from ibtf.models.multimodal.mmvae import MMVAE
+from ibtf.models.multimodal.modality import LIKELIHOODS, Modality
+from ibtf.models.multimodal.mopoe import MoPoE
+from ibtf.models.multimodal.mvae import MVAE
+
+__all__ = ["Modality", "LIKELIHOODS", "MultimodalVAE", "MVAE", "MMVAE", "MoPoE", "MEME",
+           "check_inputs"]

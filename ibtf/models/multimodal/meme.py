@@ -1,0 +1,136 @@
+"""MEME: multimodal VAEs through mutual supervision (Joy et al. 2022)."""
+import math
+
+from ibtf._keras import keras, tf
+from ibtf.layers.fusion import MixtureOfExperts
+from ibtf.models.multimodal.base import MultimodalVAE
+
+__all__ = ["MEME"]
+
+
+def _gaussian_kl(loc_q, scale_q, loc_p, scale_p):
+    return tf.reduce_sum(tf.math.log(scale_p / scale_q)
+                         + (tf.square(scale_q) + tf.square(loc_q - loc_p))
+                         / (2.0 * tf.square(scale_p)) - 0.5, axis=-1)
+
+
+def _normal_log_prob(z, loc, scale):
+    u = (z - loc) / scale
+    return tf.reduce_sum(-0.5 * tf.square(u) - tf.math.log(scale) - 0.5 * math.log(2 * math.pi),
+                         axis=-1)
+
+
+@keras.utils.register_keras_serializable(package="ibtf")
+class MEME(MultimodalVAE):
+    """Mutually supervised multimodal VAE for two modalities (Joy, Shi, Torr, Rainforth,
+    Schmon, Siddharth 2022, "Learning Multimodal VAEs through Mutual Supervision", ICLR).
+
+    Each direction s -> t treats t as supervision for a VAE on s: q(z|s) is s's encoder, t's
+    encoder is the conditional prior p(z|t), and t's decoder plays q(t|z). For a pair (s, t)
+    (their eq. 5, the CCVAE bound of Joy et al. 2021):
+
+        L(s, t) = E_{q(z|s)}[ w (lambda_s ln p(s|z) - ln q(t|z) - beta ln q(z|s)/p(z|t)) ]
+                  + gamma ln q(t|s),
+        q(t|s) ~= (1/K) sum_k q(t|z_k), z_k ~ q(z|s),   w = q(t|z)/q(t|s) (no gradient),
+
+    with the analytic KL(q(z|s) || p(z|t)) for the expectation of ln q(z|s)/p(z|t). An
+    unpaired s has the ELBO with a mixture prior over P learnable pseudo-samples u_j of t:
+
+        L(s) = E_{q(z|s)}[lambda_s ln p(s|z) - beta (ln q(z|s) - ln (1/P) sum_j p(z|u_j))].
+
+    A paired example contributes L(s, t) + L(t, s); an example with one modality its
+    unpaired L. loss = -mean_i. Conditional generation from s uses q(z|s); joint samples
+    draw z from the pseudo-sample mixture of both modalities.
+
+    Args:
+      num_pseudo_samples: P per modality.
+      num_samples: K for the q(t|s) estimate (the draw used in the bound is one of them).
+      supervision_weight: gamma (the paper's bound: 1; its image-image code uses 10).
+    """
+
+    max_modalities = 2
+
+    def __init__(self, modalities, latent_dim=16, beta=1.0, num_pseudo_samples=32,
+                 num_samples=10, supervision_weight=1.0, seed=0, **kwargs):
+        super().__init__(modalities, latent_dim=latent_dim, beta=beta, seed=seed, **kwargs)
+        for name, value in (("num_pseudo_samples", num_pseudo_samples),
+                            ("num_samples", num_samples)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}={value!r} must be a positive integer")
+        self.num_pseudo_samples = num_pseudo_samples
+        self.num_samples = num_samples
+        self.supervision_weight = float(supervision_weight)
+
+    term_names = ("recon_nats", "rate_nats", "supervision_nats")
+
+    def _make_fusion(self):
+        return MixtureOfExperts(seed=self.seed, name="fusion")
+
+    def _build_extra(self):
+        self.pseudo_samples = [
+            self.add_weight(f"pseudo_samples_{m.name}", [self.num_pseudo_samples,
+                                                         *m.event_shape],
+                            initializer=keras.initializers.RandomUniform(0.0, 1.0,
+                                                                         seed=self.seed + i))
+            for i, m in enumerate(self.modality_layers)]
+
+    def _pseudo_prior(self, index):
+        """(locs, scales) [P, d] of p(z|u_j) for modality ``index``'s pseudo-samples."""
+        return self.modality_layers[index].expert_params(self.pseudo_samples[index])
+
+    def _mixture_log_prob(self, z, locs, scales):
+        log_p = _normal_log_prob(z[..., None, :], locs, scales)                 # [..., P]
+        return tf.reduce_logsumexp(log_p, -1) - math.log(locs.shape[0])
+
+    def prior_log_prob(self, z):
+        """The mixture of both modalities' pseudo-sample priors."""
+        parts = [self._mixture_log_prob(z, *self._pseudo_prior(i)) for i in range(2)]
+        return tf.reduce_logsumexp(tf.stack(parts), 0) - math.log(2.0)
+
+    def prior_from_noise(self, noise, uniform):
+        locs, scales = zip(*[self._pseudo_prior(i) for i in range(2)])
+        locs, scales = tf.concat(locs, 0), tf.concat(scales, 0)                 # [2P, d]
+        count = locs.shape[0]
+        pick = tf.minimum(tf.cast(uniform * count, tf.int32), count - 1)
+        return tf.gather(locs, pick) + tf.gather(scales, pick) * noise
+
+    def _direction(self, s, t, xs, locs, scales):
+        """Paired L(s, t) [B] and its parts, for modality indices s, t."""
+        ms, mt = self.modality_layers[s], self.modality_layers[t]
+        z = self.fusion.gaussian_sample(locs[s], scales[s], self.num_samples)   # [K, B, d]
+        log_qt_z = mt.likelihood_weight * mt.log_likelihood(mt.decode(z), xs[t])  # [K, B]
+        log_qt_s = tf.reduce_logsumexp(log_qt_z, 0) - math.log(self.num_samples)
+        w = tf.stop_gradient(tf.exp(log_qt_z[0] - log_qt_s))
+        log_ps_z = ms.likelihood_weight * ms.log_likelihood(ms.decode(z[0]), xs[s])
+        kl = _gaussian_kl(locs[s], scales[s], locs[t], scales[t])
+        value = w * (log_ps_z - log_qt_z[0] - self._beta * kl) + \
+            self.supervision_weight * log_qt_s
+        return value, w * log_ps_z, w * kl, log_qt_s
+
+    def _unpaired(self, s, xs, locs, scales):
+        ms = self.modality_layers[s]
+        z = self.fusion.gaussian_sample(locs[s], scales[s])
+        log_ps_z = ms.likelihood_weight * ms.log_likelihood(ms.decode(z), xs[s])
+        rate = _normal_log_prob(z, locs[s], scales[s]) - self._mixture_log_prob(
+            z, *self._pseudo_prior(1 - s))
+        return log_ps_z - self._beta * rate, log_ps_z, rate
+
+    def objective(self, xs, mask):
+        locs, scales = self.experts(xs, training=True)
+        paired = mask[:, 0] * mask[:, 1]
+        only = [mask[:, i] * (1.0 - mask[:, 1 - i]) for i in range(2)]
+        value = recon = rate = supervision = 0.0
+        for s in range(2):
+            v, r, k, sup = self._direction(s, 1 - s, xs, locs, scales)
+            vu, ru, ku = self._unpaired(s, xs, locs, scales)
+            value += paired * v + only[s] * vu
+            recon += paired * r + only[s] * ru
+            rate += paired * k + only[s] * ku
+            supervision += paired * sup
+        return -tf.reduce_mean(value), {"recon_nats": -recon, "rate_nats": rate,
+                                        "supervision_nats": -supervision}
+
+    def get_config(self):
+        return {**super().get_config(), "num_pseudo_samples": self.num_pseudo_samples,
+                "num_samples": self.num_samples,
+                "supervision_weight": self.supervision_weight}

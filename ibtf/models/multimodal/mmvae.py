@@ -1,0 +1,138 @@
+"""MMVAE: a mixture of experts trained with importance-weighted bounds (Shi et al. 2019)."""
+import math
+
+from ibtf._keras import keras, tf
+from ibtf.layers.fusion import MixtureOfExperts
+from ibtf.models.multimodal.base import MultimodalVAE
+
+__all__ = ["MMVAE", "BOUNDS"]
+
+BOUNDS = ("looser", "iwae")
+
+
+@keras.utils.register_keras_serializable(package="ibtf")
+class MMVAE(MultimodalVAE):
+    """Mixture-of-experts multimodal VAE (Shi, Siddharth, Paige, Torr 2019, "Variational
+    Mixture-of-Experts Autoencoders for Multi-Modal Deep Generative Models", NeurIPS).
+
+    q(z|X_O) = (1/|O|) sum_{m in O} q(z|x_m). K draws z_{m,k} ~ q(z|x_m) from every observed
+    expert (stratified sampling) give the log-weights
+
+        ln w_{m,k} = ln p(z_{m,k}) + sum_{d in O} lambda_d ln p(x_d|z_{m,k})
+                     - ln (1/|O|) sum_{m'} q(z_{m,k}|x_{m'})
+
+    and the bounds (per example; loss = -mean_i)
+      ``iwae``:   ln (1/(K|O|)) sum_{m,k} w_{m,k}                       (their eq. 4)
+      ``looser``: (1/|O|) sum_m ln (1/K) sum_k w_{m,k}  (their released models' "looser"
+                  bound: a lower bound on the iwae one, which trains better-balanced experts).
+    With ``dreg=True`` the encoder gradients are the doubly-reparameterized estimator (Tucker
+    et al. 2019, "Doubly Reparameterized Gradient Estimators", eq. 6):
+    grad_phi = sum w~^2 d ln w / dz dz/dphi with w~ the self-normalised weights (within each
+    stratum for ``looser``) and q's parameters held fixed inside ln w; decoder gradients are
+    the usual sum w~ grad_theta ln w. beta weighs the ln p(z) - ln q terms (1 = the bound).
+
+    Args:
+      num_samples: K per expert.
+      bound: "looser" or "iwae".
+      dreg: use DReG gradients.
+    """
+
+    def __init__(self, modalities, latent_dim=16, beta=1.0, num_samples=8, bound="looser",
+                 dreg=True, seed=0, **kwargs):
+        super().__init__(modalities, latent_dim=latent_dim, beta=beta, seed=seed, **kwargs)
+        if bound not in BOUNDS:
+            raise ValueError(f"bound={bound!r} must be one of {BOUNDS}")
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+            raise ValueError(f"num_samples={num_samples!r} must be a positive integer (K)")
+        self.num_samples = num_samples
+        self.bound = bound
+        self.dreg = bool(dreg)
+
+    term_names = ("recon_nats", "rate_nats")
+
+    def _make_fusion(self):
+        return MixtureOfExperts(seed=self.seed, name="fusion")
+
+    def _log_weights(self, xs, mask):
+        """ln w [K, M, B], recon [K, M, B], rate [K, M, B] (rate = ln q - ln p)."""
+        locs, scales = self.experts(xs, training=True)
+        z = self.fusion.stratified_sample(locs, scales, self.num_samples)      # [K, M, B, d]
+        if self.dreg:
+            locs, scales = tf.stop_gradient(locs), tf.stop_gradient(scales)
+        recon = tf.reduce_sum(self.log_likelihoods(z, xs)
+                              * tf.transpose(mask)[:, None, None, :], axis=0)   # [K, M, B]
+        rate = self.fusion.log_prob(z, locs, scales, mask) - self.prior_log_prob(z)
+        return recon - self._beta * rate, recon, rate
+
+    def _bound(self, log_w, mask):
+        """The bound per example [B] and the normalised weights (for DReG)."""
+        observed = tf.transpose(mask)[None]                                     # [1, M, B]
+        k = float(self.num_samples)
+        masked = tf.where(observed > 0, log_w, -1e30 * tf.ones_like(log_w))
+        count = tf.reduce_sum(mask, -1)
+        if self.bound == "looser":
+            per_expert = tf.reduce_logsumexp(masked, 0) - math.log(k)           # [M, B]
+            value = tf.reduce_sum(per_expert * observed[0], 0) / count
+            weights = tf.nn.softmax(masked, axis=0) * observed / count
+        else:
+            flat = tf.reduce_logsumexp(masked, axis=[0, 1])
+            value = flat - tf.math.log(k * count)
+            weights = tf.exp(masked - flat) * observed
+        return value, tf.stop_gradient(weights)
+
+    def objective(self, xs, mask):
+        log_w, recon, rate = self._log_weights(xs, mask)
+        value, weights = self._bound(log_w, mask)
+        terms = {"recon_nats": -tf.reduce_sum(weights * recon, [0, 1]),
+                 "rate_nats": tf.reduce_sum(weights * rate, [0, 1])}
+        return -tf.reduce_mean(value), terms
+
+    def train_step(self, data):
+        if not self.dreg:
+            return super().train_step(data)
+        self._ensure_built()
+        xs, mask = self._unpack(data)
+        with tf.GradientTape(persistent=True) as tape:
+            log_w, recon, rate = self._log_weights(xs, mask)
+            value, weights = self._bound(log_w, mask)
+            loss = -tf.reduce_mean(value)
+            # Surrogates whose gradients are DReG's: encoders see w~^2 through z only (q's
+            # parameters are stopped inside ln w), decoders see w~.
+            encoder_surrogate = -tf.reduce_mean(tf.reduce_sum(
+                tf.square(weights) * log_w, [0, 1])) if self.bound == "iwae" else \
+                -tf.reduce_mean(tf.reduce_sum(self._stratum_square(weights, mask) * log_w,
+                                              [0, 1]))
+            decoder_surrogate = -tf.reduce_mean(tf.reduce_sum(weights * log_w, [0, 1]))
+        encoder_vars, decoder_vars = self._split_variables()
+        grads = tape.gradient(encoder_surrogate, encoder_vars) + \
+            tape.gradient(decoder_surrogate, decoder_vars)
+        del tape
+        variables = encoder_vars + decoder_vars
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas > 1:
+            grads = [None if g is None else g / replicas for g in grads]
+        self.optimizer.apply_gradients(
+            [(g, v) for g, v in zip(grads, variables) if g is not None])
+        terms = {"recon_nats": -tf.reduce_sum(weights * recon, [0, 1]),
+                 "rate_nats": tf.reduce_sum(weights * rate, [0, 1])}
+        return self._track(loss, terms)
+
+    @staticmethod
+    def _stratum_square(weights, mask):
+        """For the looser bound, weights = w~_{m,k} / |O| with w~ normalised within stratum
+        m: DReG's per-stratum factor is (1/|O|) w~^2 = weights^2 * |O|."""
+        return tf.square(weights) * tf.reduce_sum(mask, -1)
+
+    def _split_variables(self):
+        encoder, decoder = [], []
+        for m in self.modality_layers:
+            encoder += m.encoder.trainable_variables + m.expert.trainable_variables
+            decoder += m.decoder.trainable_variables + [
+                v for v in m.trainable_variables if "log_scale" in v.name]
+        seen = {id(v) for v in encoder + decoder}
+        decoder += [v for v in self.trainable_variables if id(v) not in seen]
+        return encoder, decoder
+
+    def get_config(self):
+        return {**super().get_config(), "num_samples": self.num_samples, "bound": self.bound,
+                "dreg": self.dreg}

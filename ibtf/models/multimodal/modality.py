@@ -1,0 +1,166 @@
+"""A modality of a multimodal VAE: its encoder to a Gaussian expert, its decoder, its likelihood."""
+import math
+import re
+
+import numpy as np
+import tensorflow_probability as tfp
+
+from ibtf._keras import keras, tf
+from ibtf.layers.gaussian import GaussianBottleneck
+
+tfd = tfp.distributions
+
+__all__ = ["Modality", "LIKELIHOODS"]
+
+LIKELIHOODS = ("gaussian", "laplace", "bernoulli", "categorical")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+RESERVED = ("mask",)
+
+
+def _mlp(units, name):
+    return keras.Sequential([keras.layers.Dense(u, activation="relu") for u in units], name=name)
+
+
+@keras.utils.register_keras_serializable(package="ibtf")
+class Modality(keras.layers.Layer):
+    """One modality x_m: an encoder to the expert q(z|x_m), a decoder and a TFP likelihood.
+
+    q(z|x_m) = N(mu_m(x), diag sigma_m(x)^2) (a ``GaussianBottleneck`` on the encoder's
+    features); p(x_m|z) is, per feature, Normal(loc, s), Laplace(loc, s), Bernoulli(logits)
+    or, for ``categorical``, OneHotCategorical(logits) over the last axis (x one-hot). The
+    scale s is fixed (``scale``) or learned per feature (``learn_scale=True``).
+
+    Args:
+      shape: the shape of one example, e.g. (64,) or (28, 28, 1).
+      likelihood: one of ``LIKELIHOODS``.
+      hidden_units: sizes of the default MLP encoder; the default decoder mirrors them and
+        ends with a linear layer of prod(shape) units. ``()`` makes both affine.
+      encoder: any Keras layer mapping [B, *shape] to [B, n] features; replaces the default.
+      decoder: any Keras layer mapping [B, latent_dim] to [B, *shape] likelihood parameters
+        (loc or logits); replaces the default.
+      scale: the fixed, or initial learned, scale of a Gaussian/Laplace likelihood.
+      learn_scale: learn one log-scale per feature.
+      likelihood_weight: lambda_m, the weight of ln p(x_m|z) in every objective (Wu & Goodman
+        2018 and Shi et al. 2019 rescale likelihoods of modalities of different sizes).
+      latent_dim: set by the model.
+      seed: seed of the expert's noise.
+      name: the modality's name: letters, digits, underscores; it keys the input dict.
+    """
+
+    def __init__(self, shape, likelihood="gaussian", hidden_units=(128,), encoder=None,
+                 decoder=None, scale=1.0, learn_scale=False, likelihood_weight=1.0,
+                 latent_dim=None, seed=0, name=None, **kwargs):
+        if name is None or not isinstance(name, str) or not _NAME.match(name) or \
+                name in RESERVED:
+            raise ValueError(f"modality name={name!r} must be an identifier (letters, digits, "
+                             f"underscores, starting with a letter) other than {RESERVED}, "
+                             "e.g. Modality((64,), name='image')")
+        super().__init__(name=name, **kwargs)
+        try:
+            self.event_shape = tuple(int(d) for d in shape)
+        except TypeError:
+            raise TypeError(f"modality {name!r}: shape={shape!r} must be a tuple of ints, "
+                            "e.g. (64,)") from None
+        if not self.event_shape or min(self.event_shape) < 1:
+            raise ValueError(f"modality {name!r}: shape={shape!r} must be non-empty with "
+                             "positive sizes")
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"modality {name!r}: likelihood={likelihood!r} must be one of "
+                             f"{LIKELIHOODS}")
+        if not (scale > 0):
+            raise ValueError(f"modality {name!r}: scale={scale!r} must be > 0")
+        self.likelihood = likelihood
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.scale = float(scale)
+        self.learn_scale = bool(learn_scale)
+        self.likelihood_weight = float(likelihood_weight)
+        self.seed = int(seed)
+        self.size = int(np.prod(self.event_shape))
+        if isinstance(encoder, dict):
+            encoder = keras.layers.deserialize(encoder)
+        if isinstance(decoder, dict):
+            decoder = keras.layers.deserialize(decoder)
+        self._custom_encoder, self._custom_decoder = encoder is not None, decoder is not None
+        self.encoder = encoder if encoder is not None else keras.Sequential(
+            [keras.layers.Flatten(), *_mlp(self.hidden_units, "enc").layers], name="encoder")
+        if decoder is None:
+            decoder = keras.Sequential(
+                [*_mlp(self.hidden_units[::-1], "dec").layers, keras.layers.Dense(self.size),
+                 keras.layers.Reshape(self.event_shape)], name="decoder")
+        self.decoder = decoder
+        self.latent_dim = None
+        if latent_dim is not None:
+            self.set_latent_dim(latent_dim)
+
+    def set_latent_dim(self, latent_dim):
+        if self.latent_dim is not None:
+            if self.latent_dim != latent_dim:
+                raise ValueError(f"modality {self.name!r} was made for latent_dim="
+                                 f"{self.latent_dim}, not {latent_dim}")
+            return
+        self.latent_dim = int(latent_dim)
+        self.expert = GaussianBottleneck(self.latent_dim, seed=self.seed, name="expert")
+
+    def build(self, input_shape=None):
+        if self.latent_dim is None:
+            raise ValueError(f"modality {self.name!r} has no latent_dim: give it to a model")
+        with tf.name_scope(self.name):  # weight names "<modality>/..." even outside a call
+            features = self.encoder(tf.zeros([1, *self.event_shape]))
+            self.expert.build(features.shape)
+            out = self.decoder(tf.zeros([1, self.latent_dim]))
+        if tuple(out.shape[1:]) != self.event_shape:
+            raise ValueError(f"modality {self.name!r}: the decoder maps a code to shape "
+                             f"{tuple(out.shape[1:])}, not the modality's {self.event_shape}; "
+                             "end it with Dense(prod(shape)) and Reshape(shape)")
+        if self.likelihood in ("gaussian", "laplace"):
+            self.log_scale = self.add_weight(
+                f"{self.name}_log_scale", self.event_shape, trainable=self.learn_scale,
+                initializer=keras.initializers.Constant(math.log(self.scale)))
+        super().build(input_shape)
+
+    def expert_params(self, x, training=False):
+        """(loc, scale) of q(z|x_m), each [B, latent_dim]."""
+        posterior = self.expert.posterior(self.encoder(x, training=training))
+        return posterior.distribution.loc, posterior.distribution.scale
+
+    def decode(self, z):
+        """Likelihood parameters [..., B, *shape] for codes z [..., B, latent_dim]."""
+        lead = tf.shape(z)[:-1]
+        flat = tf.reshape(z, [-1, self.latent_dim])
+        out = self.decoder(flat)
+        return tf.reshape(out, tf.concat([lead, self.event_shape], 0))
+
+    def distribution(self, params):
+        """p(x_m|z) with event shape = the modality's shape."""
+        ndims = len(self.event_shape)
+        if self.likelihood == "categorical":
+            return tfd.Independent(tfd.OneHotCategorical(logits=params, dtype=tf.float32),
+                                   ndims - 1)
+        if self.likelihood == "bernoulli":
+            return tfd.Independent(tfd.Bernoulli(logits=params, dtype=tf.float32), ndims)
+        scale = tf.exp(self.log_scale)
+        family = tfd.Normal if self.likelihood == "gaussian" else tfd.Laplace
+        return tfd.Independent(family(params, tf.broadcast_to(scale, tf.shape(params))), ndims)
+
+    def log_likelihood(self, params, x):
+        """ln p(x_m|z), summed over the modality's features: [..., B] nats."""
+        return self.distribution(params).log_prob(x)
+
+    def mean(self, params):
+        if self.likelihood == "categorical":
+            return tf.nn.softmax(params, axis=-1)
+        if self.likelihood == "bernoulli":
+            return tf.sigmoid(params)
+        return params
+
+    def get_config(self):
+        config = {**super().get_config(), "shape": list(self.event_shape),
+                  "likelihood": self.likelihood, "hidden_units": list(self.hidden_units),
+                  "scale": self.scale, "learn_scale": self.learn_scale,
+                  "likelihood_weight": self.likelihood_weight, "latent_dim": self.latent_dim,
+                  "seed": self.seed}
+        if self._custom_encoder:
+            config["encoder"] = keras.layers.serialize(self.encoder)
+        if self._custom_decoder:
+            config["decoder"] = keras.layers.serialize(self.decoder)
+        return config

@@ -1,0 +1,168 @@
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from ibtf._keras import keras, tf
+from ibtf.models.multimodal import MEME, MMVAE, MVAE, Modality, MoPoE
+from ibtf.serving import export
+from ibtf.testing import assert_same_weights, fixed_noise, keras_roundtrip
+
+MODELS = {"mvae": (MVAE, {}), "mmvae": (MMVAE, {"num_samples": 3}),
+          "mmvae_iwae": (MMVAE, {"num_samples": 3, "bound": "iwae"}),
+          "mopoe": (MoPoE, {}), "meme": (MEME, {"num_pseudo_samples": 5, "num_samples": 3})}
+
+
+def _data(n=128, seed=0):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, 2))
+    a = (z @ rng.normal(size=(2, 6)) + 0.1 * rng.normal(size=(n, 6))).astype(np.float32)
+    b = (1 / (1 + np.exp(-z @ rng.normal(size=(2, 5))))).astype(np.float32)
+    mask = np.ones((n, 2), np.float32)
+    mask[: n // 4, 1] = 0
+    mask[n // 4: n // 2, 0] = 0
+    return {"a": a, "b": b, "mask": mask}
+
+
+def _make(key, seed=1, **extra):
+    cls, kwargs = MODELS[key]
+    mods = [Modality((6,), name="a", hidden_units=(16,), seed=seed),
+            Modality((5,), likelihood="bernoulli", name="b", hidden_units=(16,), seed=seed + 1)]
+    return cls(mods, latent_dim=3, seed=seed, **{**kwargs, **extra})
+
+
+# Each model trains, generates and round-trips; MVAE and MoPoE also train in the truth and
+# missing-value tests, so their runs here (and the iwae bound's) go with the slow suite.
+@pytest.mark.parametrize("key", ["mmvae", "meme", pytest.param("mvae", marks=pytest.mark.slow),
+                                 pytest.param("mopoe", marks=pytest.mark.slow),
+                                 pytest.param("mmvae_iwae", marks=pytest.mark.slow)])
+def test_training_generation_and_keras_round_trip(tmp_path, key):
+    data = _data()
+    model = _make(key)
+    model.compile(keras.optimizers.Adam(3e-3))
+    history = model.fit(data, epochs=4, batch_size=32, verbose=0).history
+    assert np.isfinite(history["loss"]).all()
+    assert history["loss"][-1] < history["loss"][0], history["loss"]
+    assert model.encode(data).shape == (128, 3)
+    assert model.generate({"b": data["b"][:4]}, "a", num_samples=2).shape == (2, 4, 6)
+    assert {k: v.shape for k, v in model.sample(3).items()} == {"a": (3, 6), "b": (3, 5)}
+    assert np.isfinite(model.log_likelihood(data, num_samples=5)).all()
+    restored = keras_roundtrip(model, tmp_path / key)
+    restored.encode(data)
+    assert_same_weights(model, restored)
+    assert restored.get_config() == model.get_config()
+    np.testing.assert_allclose(restored.encode(data), model.encode(data), rtol=1e-5)
+    np.testing.assert_allclose(restored.generate({"a": data["a"]}, "b"),
+                               model.generate({"a": data["a"]}, "b"), rtol=1e-5)
+
+
+def test_missing_modality_values_do_not_matter():
+    data = _data()
+    model = _make("mopoe")
+    model.compile()
+    noisy = {**data, "b": data["b"].copy()}
+    noisy["b"][: 32] = 123.0       # rows where b is missing (mask 0)
+    np.testing.assert_allclose(model.encode(noisy), model.encode(data), rtol=1e-6)
+    with fixed_noise():
+        loss = [model.evaluate(d, batch_size=128, verbose=0) for d in (data, noisy)]
+    np.testing.assert_allclose(loss[0], loss[1], rtol=1e-6)
+    assert not np.allclose(model.encode({**noisy, "mask": np.ones((128, 2))}),
+                           model.encode(data))
+    assert np.isfinite(loss).all()
+
+
+# XLA compilation costs 15-40 s per model on 2 shared CPU cores: MMVAE (its own DReG step)
+# runs by default, the others with the slow suite.
+@pytest.mark.parametrize("key", ["mmvae", pytest.param("mvae", marks=pytest.mark.slow),
+                                 pytest.param("mopoe", marks=pytest.mark.slow),
+                                 pytest.param("meme", marks=pytest.mark.slow)])
+def test_jit_and_plain_steps_agree(key):
+    data = {k: v[:32] for k, v in _data().items()}
+    models = []
+    for jit in (False, True):
+        model = _make(key)
+        model.build()
+        if models:
+            model.set_weights(models[0].get_weights())
+        model.compile(keras.optimizers.SGD(0.05), jit_compile=jit)
+        models.append(model)
+    with fixed_noise():
+        logs = [m.train_on_batch(data, return_dict=True) for m in models]
+    for name in logs[0]:
+        np.testing.assert_allclose(logs[0][name], logs[1][name], rtol=2e-4, err_msg=name)
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
+def test_dreg_changes_encoder_gradients_only():
+    data = {k: v[:32] for k, v in _data().items()}
+    before = _make("mmvae")
+    before.build()
+    runs = []
+    for dreg in (True, False):
+        model = _make("mmvae", dreg=dreg)
+        model.build()
+        model.set_weights(before.get_weights())
+        model.compile(keras.optimizers.SGD(0.1))
+        with fixed_noise():
+            model.train_on_batch(data)
+        runs.append(model)
+    (enc_dreg, dec_dreg), (enc_plain, dec_plain) = [m._split_variables() for m in runs]
+    assert len(dec_dreg) == 8 and len(enc_dreg) == 8
+    dec_moved = max(np.abs(a.numpy() - b.numpy()).max() for a, b in zip(dec_dreg, dec_plain))
+    enc_moved = max(np.abs(a.numpy() - b.numpy()).max() for a, b in zip(enc_dreg, enc_plain))
+    assert dec_moved < 1e-5, dec_moved        # decoders: the same sum w~ grad ln w
+    assert enc_moved > 1e-4, enc_moved        # encoders: w~^2 through z (DReG) vs the score path
+
+
+FRESH = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+    loaded = tf.saved_model.load(sys.argv[1])
+    a = np.load(sys.argv[2]); noise = np.load(sys.argv[3])
+    b_from_a = loaded.signatures["generate_b_from_a"](a=tf.constant(a))["b"]
+    out = {"b_from_a": b_from_a.numpy().tolist(),
+           "joint": {k: v.numpy().tolist() for k, v in loaded.signatures["sample_joint"](
+               noise=tf.constant(noise), uniform=tf.constant([0.1, 0.6, 0.9])).items()},
+           "signatures": sorted(loaded.signatures)}
+    out["ibtf_imported"] = any(m == "ibtf" or m.startswith("ibtf.") for m in sys.modules)
+    print(json.dumps(out))
+""")
+
+
+def test_export_has_a_signature_per_direction_and_loads_without_ibtf(tmp_path):
+    data = _data()
+    model = _make("meme")
+    model.build()   # untrained weights serve as well as trained ones for this check
+    path = export(model, str(tmp_path), "meme")
+    noise = np.random.default_rng(0).normal(size=(3, 3)).astype(np.float32)
+    np.save(tmp_path / "a.npy", data["a"][:5])
+    np.save(tmp_path / "noise.npy", noise)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""}
+    result = subprocess.run([sys.executable, "-c", FRESH, path, str(tmp_path / "a.npy"),
+                             str(tmp_path / "noise.npy")], capture_output=True, text=True,
+                            env=env, cwd=str(tmp_path), timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["ibtf_imported"] is False
+    assert out["signatures"] == ["generate_a_from_b", "generate_b_from_a", "sample_joint",
+                                 "serving_default"]
+    np.testing.assert_allclose(out["b_from_a"], model.generate({"a": data["a"][:5]}, "b"),
+                               rtol=1e-5, atol=1e-6)
+    z = model.prior_from_noise(tf.constant(noise), tf.constant([0.1, 0.6, 0.9]))
+    want = model.modality_layers[0].mean(model.modality_layers[0].decode(z)).numpy()
+    np.testing.assert_allclose(out["joint"]["a"], want, rtol=1e-5, atol=1e-6)
+
+
+def test_three_modalities_give_every_direction():
+    mods = [Modality((4,), name=n, hidden_units=(8,)) for n in ("x", "y", "w")]
+    model = MoPoE(mods, latent_dim=2)
+    model.build()
+    keys = sorted(model.serving_signatures())
+    assert "generate_w_from_x_y" in keys and "generate_x_from_y" in keys
+    assert len([k for k in keys if k.startswith("generate_")]) == 9   # 3*2 singles + 3 pairs
