@@ -137,6 +137,9 @@ class LoadedCodec:
     def __init__(self, path):
         import tensorflow_compression  # noqa: F401  registers the range-coding ops
 
+        if os.path.isdir(os.path.join(path, "codec")) and \
+                not os.path.isfile(os.path.join(path, "saved_model.pb")):
+            path = os.path.join(path, "codec")  # the OUT dir of `ibtf codec train`
         version_dir, meta = read_metadata(path)
         if meta.get("export_kind") != "codec":
             raise ValueError(f"{version_dir} is a {meta.get('export_kind', 'non-codec')!r} "
