@@ -124,12 +124,14 @@ def _interpolation_weights(batch, rank, seed):
     return tf.random.stateless_uniform(shape, seed=tf.cast(seed, tf.int32))
 
 
-def gradient_penalty(critic, real, fake, seed=None):
+def gradient_penalty(critic, real, fake, seed=None, epsilon=None):
     """WGAN-GP penalty ``E_{x~} (||grad_x f(x~)||_2 - 1)^2`` at random interpolates.
 
     ``x~ = eps * real + (1 - eps) * fake`` with ``eps ~ U[0, 1]`` per example (Gulrajani et
     al. 2017, Algorithm 1). ``seed``: ``None`` (stateful random op) or a shape-[2] integer
     tensor for ``tf.random.stateless_uniform`` (deterministic, for tests and seeded models).
+    ``epsilon``: the interpolation weights ``[batch]`` themselves, overriding ``seed`` (a
+    model that draws its own noise passes them).
     """
     real = tf.convert_to_tensor(real, tf.float32)
     fake = tf.convert_to_tensor(fake, tf.float32)
@@ -137,7 +139,10 @@ def gradient_penalty(critic, real, fake, seed=None):
             real.shape[1:] != fake.shape[1:]:
         raise ValueError(f"real has shape {real.shape} and fake {fake.shape}: the critic "
                          "compares examples of one shape; pass images of the same shape")
-    eps = _interpolation_weights(tf.shape(real)[0], len(real.shape), seed)
+    if epsilon is None:
+        eps = _interpolation_weights(tf.shape(real)[0], len(real.shape), seed)
+    else:
+        eps = tf.reshape(tf.cast(epsilon, tf.float32), [-1] + [1] * (len(real.shape) - 1))
     mixed = eps * real + (1.0 - eps) * fake
     with tf.GradientTape() as tape:
         tape.watch(mixed)
@@ -148,14 +153,14 @@ def gradient_penalty(critic, real, fake, seed=None):
     return tf.reduce_mean(tf.square(norms - 1.0))
 
 
-def wgan_gp_critic_loss(critic, real, fake, gp_weight=10.0, seed=None):
+def wgan_gp_critic_loss(critic, real, fake, gp_weight=10.0, seed=None, epsilon=None):
     """The critic's WGAN-GP loss (minimized by the critic):
 
         L_critic = mean_i f(fake_i) - mean_i f(real_i) + gp_weight * gradient_penalty,
 
     Gulrajani et al. 2017, eq. 3. At the optimum ``-(mean f(fake) - mean f(real))`` estimates
     W1(p_real, p_fake). ``fake`` should be passed through ``tf.stop_gradient`` by the caller
-    when only the critic is updated.
+    when only the critic is updated. ``seed``/``epsilon``: see :func:`gradient_penalty`.
     """
     static_weight = gp_weight if isinstance(gp_weight, (int, float)) else None
     if static_weight is not None and static_weight < 0:
@@ -165,7 +170,8 @@ def wgan_gp_critic_loss(critic, real, fake, gp_weight=10.0, seed=None):
     loss = tf.reduce_mean(fake_scores) - tf.reduce_mean(real_scores)
     if static_weight == 0:
         return loss
-    return loss + gp_weight * gradient_penalty(critic, real, fake, seed=seed)
+    return loss + gp_weight * gradient_penalty(critic, real, fake, seed=seed,
+                                                 epsilon=epsilon)
 
 
 def wgan_generator_loss(critic, fake):
