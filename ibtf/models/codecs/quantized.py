@@ -44,8 +44,9 @@ class DitheredQuantizer(keras.layers.Layer):
     """Uniform scalar quantizer with ``L`` levels on [-1, 1] and subtractive (universal) dither.
 
     Levels ``c_k = -1 + k * delta``, ``delta = 2 / (L - 1)``, ``k = 0..L-1``. A latent ``h`` is
-    first squashed to ``z = (1 - delta/2) tanh(h)``, so that ``z + u`` stays in [-1, 1] for
-    every dither ``u`` in ``[-delta/2, delta/2]``. Then
+    first squashed to ``z = tanh(h)`` in (-1, 1); for every dither ``u`` in
+    ``[-delta/2, delta/2]``, ``(z + u + 1) / delta`` lies in ``(-1/2, L - 1/2)``, so the
+    rounding below always lands on one of the L levels (the clip is never active). Then
 
         k(z) = round((z + u + 1) / delta)   (the code, one of L integers),
         zhat = c_k - u                       (the decoder subtracts the shared dither).
@@ -99,8 +100,8 @@ class DitheredQuantizer(keras.layers.Layer):
         return -1.0 + self.delta * np.arange(self.levels)
 
     def squash(self, h):
-        """``z = (1 - delta/2) tanh(h)``: the quantizer's input range."""
-        return (1.0 - self.delta / 2.0) * tf.tanh(h)
+        """``z = tanh(h)``: the quantizer's input range (-1, 1)."""
+        return tf.tanh(h)
 
     def indices(self, z, dither):
         """The codes ``k = round((z + u + 1) / delta)`` clipped to [0, L-1], int32."""
@@ -214,14 +215,21 @@ class QuantizedCodec(keras.Model):
         self.seed = int(seed)
 
         pixels = int(np.prod(self.image_shape))
-        self.encoder = keras.Sequential([keras.layers.Flatten(),
-                                         _mlp(self.hidden_units, "encoder_mlp", self.seed),
-                                         keras.layers.Dense(self.latent_dim)], name="encoder")
+        init = keras.initializers.GlorotUniform
+        # Pixels in [0, 1] are centred to [-1, 1]: with raw inputs the initial latents
+        # spread over a small fraction of one quantizer bin, and training stalls at the mean.
+        self.encoder = keras.Sequential([
+            keras.layers.Rescaling(2.0, offset=-1.0),
+            keras.layers.Flatten(),
+            _mlp(self.hidden_units, "encoder_mlp", self.seed),
+            keras.layers.Dense(self.latent_dim, kernel_initializer=init(self.seed + 40))],
+            name="encoder")
         self.quantizer = DitheredQuantizer(levels, training_mode=training_mode, dither=dither,
                                            seed=self.seed, name="quantizer")
         self.decoder = keras.Sequential([
             _mlp(self.hidden_units[::-1], "decoder_mlp", self.seed + 50),
-            keras.layers.Dense(pixels, activation="sigmoid"),
+            keras.layers.Dense(pixels, activation="sigmoid",
+                               kernel_initializer=init(self.seed + 90)),
             keras.layers.Reshape(self.image_shape)], name="decoder")
         self.critic = build_critic(self.image_shape, self.critic_hidden_units,
                                    seed=self.seed + 1000, name="critic")
