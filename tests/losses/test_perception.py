@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from ibtf._keras import keras, tf
-from ibtf.losses import (build_critic, gradient_penalty, hinge_critic_loss,
+from ibtf.losses import (build_critic, fit_w1_critic, gradient_penalty, hinge_critic_loss,
                          hinge_generator_loss, wasserstein_estimate, wgan_generator_loss,
                          wgan_gp_critic_loss)
 
@@ -114,3 +114,15 @@ def test_critic_is_seeded():
     c = build_critic((8, 8, 1), seed=4)(tf.ones([2, 8, 8, 1]))
     np.testing.assert_allclose(a, b)
     assert not np.allclose(a, c)
+
+
+def test_fit_w1_critic_on_a_2d_shift():
+    # W1 of a translation is the length of the shift: |(0.6, 0.8)| = 1.
+    rng = np.random.default_rng(0)
+    shift = np.array([0.6, 0.8], np.float32)
+    real, real_test = rng.normal(size=(2, 4000, 2)).astype(np.float32)
+    fake, fake_test = rng.normal(size=(2, 4000, 2)).astype(np.float32) + shift
+    _, w1 = fit_w1_critic(real, fake, real_test, fake_test, steps=300, hidden_units=(64, 64))
+    assert w1 == pytest.approx(1.0, rel=0.15)
+    with pytest.raises(ValueError, match="both"):
+        fit_w1_critic(real, fake, real_test=real_test)
