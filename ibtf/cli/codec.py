@@ -23,9 +23,10 @@ def add_parser(subparsers):
                        help="weight of the distortion (MSE of [0, 1] pixels); 650 = tfc's "
                             "lmbda 0.01")
     train.add_argument("--lambda-p", type=float, default=0.0,
-                       help="weight of the perception term (not available in this build)")
+                       help="weight of the perception term (WGAN-GP critic)")
     train.add_argument("--lambda-c", type=float, default=0.0,
-                       help="weight of the classification term (not available in this build)")
+                       help="weight of the classification term (frozen digits classifier; "
+                            "--data digits only)")
     train.add_argument("--distortion", choices=("mse", "ms-ssim"), default="mse")
     train.add_argument("--filters", type=int, default=None)
     train.add_argument("--patch", type=int, default=64, help="crop size for photos/DIR")
@@ -70,9 +71,6 @@ def run_train(args):
     from ibtf.models.codecs import pipeline
     from ibtf.models.codecs.export import export_codec, export_transforms
 
-    if args.lambda_p or args.lambda_c:
-        raise ValueError("--lambda-p/--lambda-c need the perception critic and classifier "
-                         "terms, which this build does not include: leave them at 0")
     if args.epochs < 1:
         raise ValueError(f"--epochs {args.epochs} must be >= 1")
     if os.path.exists(args.out) and os.listdir(args.out):
@@ -82,13 +80,14 @@ def run_train(args):
                                     seed=args.seed, eval_limit=args.eval_limit)
     codec, history = pipeline.train_codec(
         data, model=args.model, epochs=args.epochs, lambda_d=args.lambda_d,
+        lambda_p=args.lambda_p, lambda_c=args.lambda_c,
         distortion=args.distortion, seed=args.seed, batch_size=args.batch_size,
         filters=args.filters, verbose=0 if args.quiet else 1)
     classifier = pipeline.digits_classifier(args.seed) if data.source == "digits" else None
     records = pipeline.evaluate_codec(codec, data.eval_images, data.eval_names,
                                       data.eval_labels, classifier)
-    meta = {"data": args.data, "lambda_d": args.lambda_d, "seed": args.seed,
-            "epochs": args.epochs}
+    meta = {"data": args.data, "lambda_d": args.lambda_d, "lambda_p": args.lambda_p,
+            "lambda_c": args.lambda_c, "seed": args.seed, "epochs": args.epochs}
     codec_path = export_codec(codec, args.out, "codec", metadata=meta)
     transforms_path = export_transforms(codec, args.out, "transforms", metadata=meta)
     result = {"model": args.model, "data": args.data, **pipeline.summarize(records),

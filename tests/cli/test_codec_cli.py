@@ -54,7 +54,7 @@ def test_compress_decompress_eval_plot(trained, tmp_path, capsys):
     assert main(["codec", "eval", str(trained), "digits", "--classifier", "digits",
                  "--label", "tiny"]) == 0
     summary, lines = _last_json(capsys)
-    assert summary["summary"] and summary["label"] == "tiny" and len(lines) == 361
+    assert summary["summary"] and summary["label"] == "tiny" and len(lines) == 541
     assert 0.0 <= summary["accuracy"] <= 1.0
     (tmp_path / "eval.jsonl").write_text("\n".join(lines) + "\n")
     assert main(["codec", "plot", str(tmp_path / "eval.jsonl"),
@@ -63,7 +63,7 @@ def test_compress_decompress_eval_plot(trained, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, match", [
-    (["codec", "train", "--data", "digits", "--lambda-p", "1", "--out", "x"], "lambda-p"),
+    (["codec", "train", "--data", "photos", "--lambda-c", "1", "--out", "x"], "digits"),
     (["codec", "train", "--data", "/no/such/dir", "--out", "x"], "not a directory"),
     (["compress", "/no/such/export", "img.png", "-o", "f"], "no saved_model.pb"),
 ])

@@ -4,12 +4,17 @@ A codec maps an image x in [0, 1] (float32, [batch, height, width, channels]) to
 quantizes it, and maps the quantized latent back. Training replaces rounding by additive
 uniform noise (Balle et al. 2017, sec. 2), and minimizes
 
-    loss = beta * bpp + lambda_d * D(x, x_hat)  [+ lambda_p * P + lambda_c * C]
+    loss = beta * bpp + lambda_d * D(x, x_hat) + lambda_p * P(x_hat) + lambda_c * C(x_hat, s)
 
-with bpp the per-example bits of the code divided by the example's pixel count, and D the
-per-example mean squared error of [0, 1] pixels (or 1 - MS-SSIM). Both terms are per-example
-means over the batch. ``lambda_d = 650`` on [0, 1] pixels equals tensorflow-compression's
-``lmbda = 0.01`` on [0, 255] pixels (0.01 * 255**2 = 650).
+with bpp the per-example bits of the code divided by the example's pixel count, D the
+per-example mean squared error of [0, 1] pixels (or 1 - MS-SSIM), P the WGAN generator loss
+-mean f(x_hat) of a critic f trained alternately on the WGAN-GP loss with its own optimizer
+(perception, Gulrajani et al. 2017), and C the cross-entropy in nats of a frozen pretrained
+classifier on the reconstruction given the label s (classification; Wang et al. 2024, the
+generalized IB of the RDC/RPC papers). Every term is a per-example mean over the batch; the
+critic exists only when lambda_p > 0, the classifier only when given. ``lambda_d = 650`` on
+[0, 1] pixels equals tensorflow-compression's ``lmbda = 0.01`` on [0, 255] pixels
+(0.01 * 255**2 = 650).
 
 Images of any size are padded (edge replication) to a multiple of the codec's total stride
 and the reconstruction is cropped back; the rate is divided by the unpadded pixel count.
@@ -20,6 +25,9 @@ import json
 import numpy as np
 
 from ibtf._keras import keras, tf
+from ibtf.losses.classification import classification_nats, pretrained_digits_classifier
+from ibtf.losses.perception import (build_critic, critic_scores, wgan_generator_loss,
+                                    wgan_gp_critic_loss)
 from ibtf.metrics.image import ms_ssim, psnr_from_mse
 from ibtf.models.base import IBModel
 
@@ -69,7 +77,8 @@ class CodecModel(IBModel):
     num_strings = 1
 
     def __init__(self, channels=3, filters=128, latent_filters=None, stages=4,
-                 lambda_d=650.0, distortion="mse", lambda_p=0.0, lambda_c=0.0, seed=0,
+                 lambda_d=650.0, distortion="mse", lambda_p=0.0, lambda_c=0.0, classifier=None,
+                 critic_steps=1, gp_weight=10.0, critic_learning_rate=1e-4, seed=0,
                  beta=1.0, **kwargs):
         super().__init__(beta=beta, **kwargs)
         self.channels = _positive_int("channels", channels)
@@ -84,11 +93,30 @@ class CodecModel(IBModel):
         self.lambda_d = _weight("lambda_d", lambda_d)
         self.lambda_p = _weight("lambda_p", lambda_p)
         self.lambda_c = _weight("lambda_c", lambda_c)
-        if self.lambda_p or self.lambda_c:
-            raise ValueError("lambda_p and lambda_c need a critic and a classifier "
-                             "(ibtf.losses.perception / classification), which this codec "
-                             "does not have yet: pass 0")
         self.seed = int(seed)
+        self.critic_steps = _positive_int("critic_steps", critic_steps)
+        self.gp_weight = _weight("gp_weight", gp_weight)
+        self.critic_learning_rate = _weight("critic_learning_rate", critic_learning_rate)
+        self._classifier_spec = classifier
+        if isinstance(classifier, dict):
+            classifier = keras.layers.deserialize(classifier)
+        elif classifier == "digits":
+            classifier = pretrained_digits_classifier(seed=0)
+        elif classifier is not None and not isinstance(classifier, keras.layers.Layer):
+            raise TypeError(f"classifier={classifier!r} must be None, 'digits' (ibtf.losses."
+                            "pretrained_digits_classifier) or a Keras model giving logits")
+        if self.lambda_c > 0 and classifier is None:
+            raise ValueError(f"lambda_c={lambda_c} needs a classifier: pass classifier="
+                             "'digits' or a frozen Keras model mapping images to logits")
+        self.classifier = classifier
+        if classifier is not None:
+            classifier.trainable = False
+        self.critic = None
+        self.critic_optimizer = None
+        self.w1_tracker = keras.metrics.Mean(name="perception_w1")
+        self.critic_tracker = keras.metrics.Mean(name="critic_loss")
+        self.ce_tracker = keras.metrics.Mean(name="ce_nats")
+        self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.bpp_tracker = keras.metrics.Mean(name="bpp")
         self.mse_tracker = keras.metrics.Mean(name="mse")
@@ -118,6 +146,10 @@ class CodecModel(IBModel):
         trackers = [self.loss_tracker, self.bpp_tracker, self.mse_tracker, self.psnr_tracker]
         if self.distortion == "ms-ssim":
             trackers.append(self.ms_ssim_tracker)
+        if self.lambda_p > 0:
+            trackers += [self.w1_tracker, self.critic_tracker]
+        if self.classifier is not None:
+            trackers += [self.ce_tracker, self.accuracy_tracker]
         return trackers
 
     def build(self, input_shape):
@@ -129,6 +161,19 @@ class CodecModel(IBModel):
             "noise_counter", [], dtype=tf.int64, initializer="zeros", trainable=False,
             aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         self._build_transforms(tf.zeros([1, self.stride, self.stride, self.channels]))
+        if self.lambda_p > 0:
+            if None in input_shape[1:3].as_list():
+                raise ValueError("lambda_p > 0 needs a critic over images of one size: train "
+                                 "on fixed-size crops (ibtf.data.images.random_crops)")
+            image_shape = tuple(input_shape[1:].as_list())
+            self.critic = build_critic(image_shape, hidden_units=(64,),
+                                       kind="conv" if min(image_shape[:2]) >= 16 else "mlp",
+                                       seed=self.seed + 1000, name="critic")
+            self.critic_optimizer = keras.optimizers.Adam(self.critic_learning_rate,
+                                                          beta_1=0.5, beta_2=0.9)
+            self.critic_optimizer.build(self.critic.trainable_variables)
+        if self.classifier is not None:
+            self.classifier(tf.zeros([1, *input_shape[1:].as_list()]))
         self._build_input_shape = input_shape
         self.built = True
 
@@ -153,6 +198,39 @@ class CodecModel(IBModel):
             return data[0], (data[1] if len(data) > 1 else None)
         return data, None
 
+    def _labels(self, labels):
+        if self.classifier is None:
+            return None
+        if labels is None:
+            raise ValueError("this codec has a classifier: pass (images, labels) so the "
+                             "classification term can be computed")
+        return tf.reshape(tf.cast(labels, tf.int32), [-1])
+
+    @property
+    def codec_variables(self):
+        """What the codec step updates: everything trainable but the critic."""
+        critic = {id(v) for v in (self.critic.trainable_variables if self.critic else [])}
+        return [v for v in self.trainable_variables if id(v) not in critic]
+
+    def _critic_step(self, x, fakes):
+        """One WGAN-GP update of the critic (its own optimizer), fakes held fixed."""
+        epsilon = self.uniform(tf.shape(x)[:1])
+        with tf.GradientTape() as tape:
+            critic_loss = wgan_gp_critic_loss(self.critic, x, fakes, gp_weight=self.gp_weight,
+                                              epsilon=epsilon)
+        variables = self.critic.trainable_variables
+        self.critic_optimizer.apply_gradients(zip(tape.gradient(critic_loss, variables),
+                                                  variables))
+        return critic_loss
+
+    def _extra_terms(self, x, x_hat, labels):
+        """(perception, classification nats per example) or zeros where not enabled."""
+        perception = wgan_generator_loss(self.critic, x_hat) if self.critic is not None \
+            else tf.constant(0.0)
+        ce = classification_nats(self.classifier, x_hat, labels) \
+            if self.classifier is not None else tf.zeros([1])
+        return perception, ce
+
     def _pixels(self, x):
         shape = tf.shape(x)
         return tf.cast(shape[1] * shape[2], tf.float32)
@@ -176,34 +254,65 @@ class CodecModel(IBModel):
         return loss, bpp, mse, similarity
 
     def train_step(self, data):
-        x, _ = self._split(data)
+        x, labels = self._split(data)
         self._ensure_built(x)
         x = tf.cast(x, tf.float32)
+        labels = self._labels(labels)
+        padded = edge_pad(x, self.stride)
+        critic_loss = None
+        if self.critic is not None:  # alternating updates: critic first, then the codec
+            fakes = tf.stop_gradient(self._crop(self._noisy_forward(padded)[0], x))
+            for _ in range(self.critic_steps):
+                critic_loss = self._critic_step(x, fakes)
         with tf.GradientTape() as tape:
-            x_tilde, bits = self._noisy_forward(edge_pad(x, self.stride))
-            loss, bpp, mse, similarity = self._objective(bits, x, self._crop(x_tilde, x))
-        self.minimize(loss, tape)
-        return self._update_metrics(loss, bpp, mse, similarity)
+            x_tilde, bits = self._noisy_forward(padded)
+            x_tilde = self._crop(x_tilde, x)
+            rd_loss, bpp, mse, similarity = self._objective(bits, x, x_tilde)
+            perception, ce = self._extra_terms(x, x_tilde, labels)
+            loss = rd_loss + self.lambda_p * perception + self.lambda_c * tf.reduce_mean(ce)
+        variables = self.codec_variables
+        grads = tape.gradient(loss, variables)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas > 1:
+            grads = [None if g is None else g / replicas for g in grads]
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return self._update_metrics(loss, bpp, mse, similarity, x, x_tilde, labels, ce,
+                                    critic_loss)
 
     def test_step(self, data):
         """Evaluates the coded model: rounding, not noise; the rate is the estimated size of
         the bitstream (Shannon information of the quantized latents under the prior)."""
-        x, _ = self._split(data)
+        x, labels = self._split(data)
         self._ensure_built(x)
         x = tf.cast(x, tf.float32)
         x_hat, bits = self._quantized_forward(edge_pad(x, self.stride))
         x_hat = tf.clip_by_value(self._crop(x_hat, x), 0.0, 1.0)
-        loss, bpp, mse, similarity = self._objective(bits, x, x_hat)
-        return self._update_metrics(loss, bpp, mse, similarity)
+        labels = self._labels(labels)
+        rd_loss, bpp, mse, similarity = self._objective(bits, x, x_hat)
+        perception, ce = self._extra_terms(x, x_hat, labels)
+        loss = rd_loss + self.lambda_p * perception + self.lambda_c * tf.reduce_mean(ce)
+        return self._update_metrics(loss, bpp, mse, similarity, x, x_hat, labels, ce)
 
-    def _update_metrics(self, loss, bpp, mse, similarity):
+    def _update_metrics(self, loss, bpp, mse, similarity, x=None, x_hat=None, labels=None,
+                        ce=None, critic_loss=None):
         self.loss_tracker.update_state(loss)
         self.bpp_tracker.update_state(bpp)
         self.mse_tracker.update_state(mse)
         self.psnr_tracker.update_state(psnr_from_mse(mse))
         if similarity is not None:
             self.ms_ssim_tracker.update_state(similarity)
-        return {m.name: m.result() for m in self.metrics}
+        if self.critic is not None:
+            self.w1_tracker.update_state(
+                tf.reduce_mean(critic_scores(self.critic, x, training=False))
+                - tf.reduce_mean(critic_scores(self.critic, x_hat, training=False)))
+            if critic_loss is not None:
+                self.critic_tracker.update_state(critic_loss)
+        if self.classifier is not None:
+            self.ce_tracker.update_state(ce)
+            self.accuracy_tracker.update_state(labels,
+                                               self.classifier(x_hat, training=False))
+        return {m.name: m.result() for m in self.metrics
+                if critic_loss is not None or m is not self.critic_tracker}
 
     def call(self, inputs, training=False):
         """The reconstruction in [0, 1]: quantized latents (training: noisy ones)."""
@@ -283,9 +392,8 @@ class CodecModel(IBModel):
         if not self.built:
             raise ValueError("the codec is not built: fit or call it once before coding")
         digest = hashlib.sha256(json.dumps(self.codec_config(), sort_keys=True).encode())
-        for weight in sorted(self.weights, key=lambda w: w.name):
-            if "noise_counter" in weight.name:
-                continue
+        variables = [v for module in self._coding_modules() for v in module.variables]
+        for weight in sorted(variables, key=lambda w: w.name):
             digest.update(weight.name.encode())
             digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
         return digest.digest()[:8]
@@ -349,5 +457,12 @@ class CodecModel(IBModel):
                 "latent_filters": self.latent_filters, "stages": self.stages,
                 "lambda_d": self.lambda_d, "distortion": self.distortion,
                 "lambda_p": self.lambda_p, "lambda_c": self.lambda_c, "seed": self.seed,
-                "beta": self.beta}
+                "beta": self.beta, "critic_steps": self.critic_steps,
+                "gp_weight": self.gp_weight, "critic_learning_rate": self.critic_learning_rate,
+                "classifier": self._classifier_config()}
+
+    def _classifier_config(self):
+        if self.classifier is None or isinstance(self._classifier_spec, str):
+            return self._classifier_spec
+        return keras.layers.serialize(self.classifier)
 

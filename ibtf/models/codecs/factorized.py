@@ -46,6 +46,9 @@ class FactorizedPriorCodec(CodecModel):
     def _build_transforms(self, x):
         self.synthesis(self.analysis(x))
 
+    def _coding_modules(self):
+        return [self.analysis, self.synthesis, self.prior]
+
     def _prior_variables(self):
         return self.prior.variables
 

@@ -71,6 +71,10 @@ class ScaleHyperpriorCodec(CodecModel):
         self.synthesis(y)
         self.hyper_synthesis(self.hyper_analysis(tf.abs(y)))
 
+    def _coding_modules(self):
+        return [self.analysis, self.synthesis, self.hyper_analysis, self.hyper_synthesis,
+                self.hyperprior]
+
     def _prior_variables(self):
         return self.hyperprior.variables
 

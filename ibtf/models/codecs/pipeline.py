@@ -14,7 +14,7 @@ from ibtf.models.codecs import bitstream, make_codec
 __all__ = ["CodecData", "load_codec_data", "codec_kwargs", "train_codec", "evaluate_codec",
            "digits_classifier", "summarize"]
 
-DIGITS_TEST_FRACTION = 0.2
+DIGITS_TEST_FRACTION = 0.3  # ibtf.losses.load_digits_split's default: the classifier's split
 
 
 class CodecData:
@@ -37,11 +37,13 @@ class CodecData:
 
 
 def digits_split(seed=0):
-    """The digits split used everywhere here: a seeded 80/20 permutation."""
-    images, labels = image_data.load_digits_images()
-    order = np.random.default_rng(seed).permutation(len(images))
-    cut = int(round(len(images) * (1 - DIGITS_TEST_FRACTION)))
-    return (images[order[:cut]], labels[order[:cut]]), (images[order[cut:]], labels[order[cut:]])
+    """The digits split of ``ibtf.losses.load_digits_split`` (stratified 70/30, split seed 0),
+    the one the pretrained digits classifier trained on, as uint8 images. ``seed`` is unused:
+    the split stays fixed so the classifier never sees a codec's test digits."""
+    from ibtf.losses.classification import load_digits_split
+    x_train, y_train, x_test, y_test = load_digits_split(DIGITS_TEST_FRACTION, split_seed=0)
+    as_uint8 = lambda x: np.round(x * 255.0).astype(np.uint8)  # noqa: E731
+    return (as_uint8(x_train), y_train), (as_uint8(x_test), y_test)
 
 
 def load_codec_data(source, patch=64, crops=512, seed=0, eval_limit=None):
@@ -86,26 +88,36 @@ def train_codec(data, model="hyperprior", epochs=10, lambda_d=650.0, lambda_p=0.
                 learning_rate=1e-3, verbose=0, jit_compile="auto"):
     """Builds and fits a codec on ``data.train``; returns (codec, history)."""
     tf.random.set_seed(seed)
+    classifier = None
+    if lambda_c > 0:
+        if data.source != "digits":
+            raise ValueError("lambda_c > 0 needs labelled images and a classifier: only "
+                             "--data digits has them (the pretrained digits classifier)")
+        classifier = "digits"
     codec = make_codec(model, lambda_d=lambda_d, lambda_p=lambda_p, lambda_c=lambda_c,
-                       distortion=distortion, seed=seed, **codec_kwargs(data, model, filters))
+                       classifier=classifier, distortion=distortion, seed=seed,
+                       **codec_kwargs(data, model, filters))
     codec.compile(keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
     batch_size = min(batch_size, len(data.train))
-    dataset = image_data.crop_dataset(data.train, batch_size, seed=seed)
+    if classifier is not None:
+        dataset = tf.data.Dataset.from_tensor_slices(
+            (data.train.astype(np.float32) / 255.0, data.train_labels)).shuffle(
+            len(data.train), seed=seed).batch(batch_size, drop_remainder=True)
+    else:
+        dataset = image_data.crop_dataset(data.train, batch_size, seed=seed)
     history = codec.fit(dataset, epochs=epochs, verbose=verbose)
     return codec, history
 
 
 def digits_classifier(seed=0):
-    """A classifier for 8x8 digits in [0, 1]: images [N, 8, 8, 1] -> predicted labels.
-
-    Logistic regression on the digits train split (``digits_split``), so accuracy on held-out
-    reconstructions measures what the codec kept of the class.
-    """
-    from sklearn.linear_model import LogisticRegression
-    (train, labels), _ = digits_split(seed)
-    fitted = LogisticRegression(max_iter=2000).fit(train.reshape(len(train), -1) / 255.0,
-                                                   labels)
-    return lambda images: fitted.predict(np.asarray(images).reshape(len(images), -1))
+    """Images [N, 8, 8, 1] in [0, 1] -> predicted labels, from the frozen pretrained digits
+    CNN (``ibtf.losses.pretrained_digits_classifier``, trained on the train split of
+    ``digits_split``), so accuracy on held-out reconstructions measures what the codec kept
+    of the class. ``seed`` seeds the classifier's training."""
+    from ibtf.losses.classification import pretrained_digits_classifier
+    model = pretrained_digits_classifier(seed=seed)
+    return lambda images: np.argmax(model(np.asarray(images, np.float32),
+                                          training=False).numpy(), axis=-1)
 
 
 def evaluate_codec(codec, images, names=None, labels=None, classifier=None):

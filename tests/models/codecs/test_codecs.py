@@ -133,3 +133,46 @@ def test_ms_ssim_distortion_trains(images):
     history = model.fit(images[:16], epochs=1, batch_size=16, verbose=0)
     assert 0.0 < history.history["ms_ssim"][0] <= 1.0
     assert np.isfinite(history.history["loss"][0])
+
+
+def _tiny_classifier():
+    classifier = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(3)])
+    classifier.build([None, 16, 16, 1])
+    return classifier
+
+
+def test_perception_and_classification_terms(images):
+    """lambda_p trains a critic alternately (own optimizer); lambda_c adds the frozen
+    classifier's cross-entropy; the loss is the sum of the weighted terms."""
+    classifier = _tiny_classifier()
+    frozen = [w.numpy().copy() for w in classifier.weights]
+    model = FactorizedPriorCodec(**{**TINY, "lambda_p": 0.5, "lambda_c": 2.0},
+                                 classifier=classifier)
+    labels = np.arange(8) % 3
+    model.build([None, 16, 16, 1])
+    critic_before = [w.numpy().copy() for w in model.critic.trainable_weights]
+    assert not {id(v) for v in model.critic.trainable_variables} & \
+        {id(v) for v in model.codec_variables}
+    assert not {id(v) for v in classifier.weights} & {id(v) for v in model.codec_variables}
+    model.compile(keras.optimizers.Adam(1e-3), jit_compile=False)
+    logs = model.fit(images[:8], labels, epochs=1, batch_size=8, verbose=0).history
+    assert {"perception_w1", "critic_loss", "ce_nats", "accuracy"} <= set(logs)
+    for before, after in zip(frozen, classifier.weights):
+        np.testing.assert_array_equal(before, after.numpy())
+    assert any(not np.array_equal(b, a.numpy())
+               for b, a in zip(critic_before, model.critic.trainable_weights))
+    with pytest.raises(ValueError, match="labels"):
+        model.fit(images[:8], epochs=1, batch_size=8, verbose=0)
+
+
+def test_classification_term_enters_the_loss(images):
+    classifier = _tiny_classifier()
+    model = FactorizedPriorCodec(**{**TINY, "lambda_c": 3.0}, classifier=classifier)
+    model.compile(keras.optimizers.SGD(0.0), jit_compile=False)
+    logs = model.fit(images[:8], np.zeros(8), epochs=1, batch_size=8, verbose=0).history
+    expected = logs["bpp"][0] + TINY["lambda_d"] * logs["mse"][0] + 3.0 * logs["ce_nats"][0]
+    np.testing.assert_allclose(logs["loss"][0], expected, rtol=1e-4)
+    config = model.get_config()
+    assert config["classifier"]["class_name"] == "Sequential"
+    with pytest.raises(ValueError, match="classifier"):
+        FactorizedPriorCodec(lambda_c=1.0)
