@@ -48,6 +48,8 @@ def add_parser(subparsers):
     evaluate.add_argument("--classifier", choices=("digits",), default=None,
                           help="score class accuracy on reconstructions (digits only)")
     evaluate.add_argument("--label", default=None, help="curve name in the summary line")
+    evaluate.add_argument("--limit", type=int, default=None,
+                          help="evaluate at most this many images")
     evaluate.add_argument("--seed", type=int, default=0)
 
     plot = commands.add_parser(
@@ -128,6 +130,10 @@ def run_eval(args):
 
     codec = LoadedCodec(args.export)
     names, images, labels = _expand(args.images, codec.channels, args.seed)
+    if args.limit is not None:
+        if args.limit < 1:
+            raise ValueError(f"--limit {args.limit} must be >= 1")
+        names, images, labels = names[:args.limit], images[:args.limit], labels[:args.limit]
     classifier = None
     if args.classifier == "digits":
         if any(label is None for label in labels):

@@ -52,9 +52,9 @@ def test_compress_decompress_eval_plot(trained, tmp_path, capsys):
     back = np.asarray(Image.open(tmp_path / "back.png"))
     assert back.shape == (8, 8) and back.dtype == np.uint8
     assert main(["codec", "eval", str(trained), "digits", "--classifier", "digits",
-                 "--label", "tiny"]) == 0
+                 "--label", "tiny", "--limit", "50"]) == 0
     summary, lines = _last_json(capsys)
-    assert summary["summary"] and summary["label"] == "tiny" and len(lines) == 541
+    assert summary["summary"] and summary["label"] == "tiny" and len(lines) == 51
     assert 0.0 <= summary["accuracy"] <= 1.0
     (tmp_path / "eval.jsonl").write_text("\n".join(lines) + "\n")
     assert main(["codec", "plot", str(tmp_path / "eval.jsonl"),

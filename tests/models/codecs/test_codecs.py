@@ -141,6 +141,7 @@ def _tiny_classifier():
     return classifier
 
 
+@pytest.mark.slow
 def test_perception_and_classification_terms(images):
     """lambda_p trains a critic alternately (own optimizer); lambda_c adds the frozen
     classifier's cross-entropy; the loss is the sum of the weighted terms."""
