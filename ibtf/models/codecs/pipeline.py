@@ -124,10 +124,14 @@ def evaluate_codec(codec, images, names=None, labels=None, classifier=None):
     """Per-image records through real bitstreams; ``codec`` is a CodecModel or LoadedCodec.
 
     Each record: name, height, width, bytes, bpp (file bytes), psnr (dB), ms_ssim,
-    encode_ms, decode_ms, and ``correct`` when labels and a classifier are given.
+    encode_ms, decode_ms (after one untimed warm-up that traces the coding functions), and
+    ``correct`` when labels and a classifier are given.
     """
     records, reconstructions = [], []
     names = names or [f"image_{i}" for i in range(len(images))]
+    if len(images):  # warm-up: trace the coding functions outside the timings
+        first = bitstream.as_uint8_image(images[0], codec.channels, name=names[0])
+        bitstream.decompress(codec, bitstream.compress(codec, first))
     for name, image in zip(names, images):
         image = bitstream.as_uint8_image(image, codec.channels, name=name)
         start = time.perf_counter()
