@@ -69,7 +69,7 @@ def export_transforms(codec, base_dir, name, version=None, metadata=None):
     hyper = codec.kind == "hyperprior"
 
     def round_index(index):
-        return tf.cast(tf.round(index), tf.int32)
+        return tf.cast(index, tf.int32)  # floor of the clipped index, as tfc's coder uses
 
     @tf.function(input_signature=[image_spec])
     def analyze(image):

@@ -79,6 +79,8 @@ class ScaleHyperpriorCodec(CodecModel):
         return self.hyperprior.variables
 
     def _indexes(self, z):
+        """Scale indexes in [0, num_scales - 1]; the range coder uses their floor (tfc casts
+        them to int32), so estimates evaluate the floor too."""
         index = self.hyper_synthesis(z)
         index = tfc.lower_bound(index, 0.0)
         return tfc.upper_bound(index, float(self.num_scales - 1))
@@ -108,7 +110,7 @@ class ScaleHyperpriorCodec(CodecModel):
         main, side = self._entropy_models(compression=False)
         y = self.analysis(x)
         z_hat, side_bits = side(self.hyper_analysis(tf.abs(y)), training=False)
-        y_hat, bits = main(y, tf.round(self._indexes(z_hat)), training=False)
+        y_hat, bits = main(y, tf.floor(self._indexes(z_hat)), training=False)
         return self.synthesis(y_hat), bits + side_bits
 
     def make_coders(self):
@@ -126,7 +128,7 @@ class ScaleHyperpriorCodec(CodecModel):
         main, side = coders
         y = self.analysis(x)
         z_hat, side_bits = side(self.hyper_analysis(tf.abs(y)), training=False)
-        return main(y, tf.round(self._indexes(z_hat)), training=False)[1] + side_bits
+        return main(y, tf.floor(self._indexes(z_hat)), training=False)[1] + side_bits
 
     def _encode(self, x, coders):
         main, side = coders

@@ -67,3 +67,20 @@ def test_loaded_codec_refuses_a_transforms_export(factorized, tmp_path):
     path = export_transforms(factorized[0], str(tmp_path), "t")
     with pytest.raises(ValueError, match="full codec export"):
         LoadedCodec(path)
+
+
+@pytest.mark.parametrize("fixture", ["factorized", "hyperprior"])
+def test_client_side_coding_of_transforms_outputs_matches_the_codec(fixture, request,
+                                                                     tmp_path):
+    """The transforms export + client-side range coding give the full codec's strings."""
+    import tensorflow as tf
+
+    from ibtf.models.codecs.client import encode_symbols
+    model, _ = request.getfixturevalue(fixture)
+    path = export_transforms(model, str(tmp_path), "t")
+    served = tf.saved_model.load(path)
+    image = _image(16, 7)
+    outputs = served.signatures["analyze"](image=tf.constant(image[None], tf.float32))
+    strings = encode_symbols(outputs, served.signatures["entropy_tables"]())
+    expected = model.coding_functions()["compress"](tf.constant(image, tf.float32))["strings"]
+    assert [s.numpy()[0] for s in strings] == list(expected.numpy())
