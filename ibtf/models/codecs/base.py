@@ -172,7 +172,7 @@ class CodecModel(IBModel):
             self.critic_optimizer = keras.optimizers.Adam(self.critic_learning_rate,
                                                           beta_1=0.5, beta_2=0.9)
             self.critic_optimizer.build(self.critic.trainable_variables)
-        if self.classifier is not None:
+        if self.classifier is not None and None not in input_shape[1:].as_list():
             self.classifier(tf.zeros([1, *input_shape[1:].as_list()]))
         self._build_input_shape = input_shape
         self.built = True
