@@ -148,13 +148,6 @@ def run_point(data, classifier, proxy, dim, levels, lambda_d, lambda_p, lambda_c
             "seconds": time.time() - start}
 
 
-def _table(rows, keys):
-    head = "| " + " | ".join(keys) + " |\n|" + "---|" * len(keys) + "\n"
-    def fmt(v):
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-    return head + "\n".join("| " + " | ".join(fmt(r[k]) for k in keys) + " |" for r in rows)
-
-
 def plot(rdc, rpc, proxy, rates, out):
     import matplotlib
     matplotlib.use("Agg")
@@ -168,7 +161,8 @@ def plot(rdc, rpc, proxy, rates, out):
     ax.plot(mse_grid, [theory_rate_bits(proxy, m) for m in mse_grid], "k-",
             label="Gaussian proxy R(D) (water-filling)")
     for p in rdc:
-        ax.scatter(p["mse"], p["rate_bits"], color=colors[p["rate_bits"]], s=15 + 400 * p["lambda_c"])
+        ax.scatter(p["mse"], p["rate_bits"], color=colors[p["rate_bits"]],
+                   s=15 + 400 * p["lambda_c"])
     ax.set(xlabel="test MSE per pixel", ylabel="rate (bits / image)",
            title="(a) RDC sweep: rate vs distortion (size ~ lambda_c)")
     ax.legend(fontsize=8)
@@ -190,8 +184,11 @@ def plot(rdc, rpc, proxy, rates, out):
     ax = axes[1, 0]
     for r in sorted({p["rate_bits"] for p in rdc}):
         pts = sorted([p for p in rdc if p["rate_bits"] == r], key=lambda p: p["lambda_c"])
-        ax.plot([p["mse"] for p in pts], [p["ce_nats"] for p in pts], "o-", color=colors[r],
-                label=f"{r:g} bits: lambda_c {pts[0]['lambda_c']:g} -> {pts[-1]['lambda_c']:g}")
+        ax.errorbar([p["mse"] for p in pts], [p["ce_nats"] for p in pts],
+                    xerr=[p.get("mse_sd", 0) for p in pts],
+                    yerr=[p.get("ce_nats_sd", 0) for p in pts], fmt="o-", color=colors[r],
+                    capsize=2, label=f"{r:g} bits: lambda_c {pts[0]['lambda_c']:g} -> "
+                                     f"{pts[-1]['lambda_c']:g}")
         ax.axvline(theory_distortion(proxy, r), color=colors[r], ls="--", lw=0.8)
     ax.set(xlabel="test MSE per pixel (dashed: Gaussian-proxy D(R))",
            ylabel="classifier CE on reconstructions (nats)",
@@ -201,9 +198,12 @@ def plot(rdc, rpc, proxy, rates, out):
     ax = axes[1, 1]
     for r in sorted({p["rate_bits"] for p in rpc}):
         pts = sorted([p for p in rpc if p["rate_bits"] == r], key=lambda p: p["lambda_p"])
-        ax.plot([p["w1"] for p in pts], [p["ce_nats"] for p in pts], "x-", color=colors[r],
-                label=f"{r:g} bits: lambda_p {pts[0]['lambda_p']:g} -> {pts[-1]['lambda_p']:g}")
-    ax.set(xlabel="test W1 (fresh WGAN-GP critic)",
+        ax.errorbar([p["w1"] for p in pts], [p["ce_nats"] for p in pts],
+                    xerr=[p.get("w1_sd", 0) for p in pts],
+                    yerr=[p.get("ce_nats_sd", 0) for p in pts], fmt="x-", color=colors[r],
+                    capsize=2, label=f"{r:g} bits: lambda_p {pts[0]['lambda_p']:g} -> "
+                                     f"{pts[-1]['lambda_p']:g}")
+    ax.set(xlabel="test W1 (fresh WGAN-GP critic); bars: sd over seeds",
            ylabel="classifier CE on reconstructions (nats)",
            title=f"(d) perception vs classification (lambda_d = 0, lambda_c = {RPC_LAMBDA_C:g})")
     ax.legend(fontsize=8)
@@ -211,24 +211,70 @@ def plot(rdc, rpc, proxy, rates, out):
     fig.savefig(out, dpi=110)
 
 
+def _key(p):
+    return (p["rate_bits"], p["lambda_d"], p["lambda_p"], p["lambda_c"])
+
+
+def aggregate(points):
+    """Mean and standard deviation over seeds of every measured field, per setting."""
+    groups = {}
+    for p in points:
+        groups.setdefault(_key(p), []).append(p)
+    rows = []
+    for key in sorted(groups):
+        pts = groups[key]
+        row = {k: pts[0][k] for k in ("rate_bits", "bpp", "lambda_d", "lambda_p", "lambda_c",
+                                      "sweep")}
+        row["seeds"] = len(pts)
+        for k in MEASURED:
+            values = np.array([q[k] for q in pts], dtype=float)
+            row[k], row[k + "_sd"] = float(values.mean()), float(values.std(ddof=1)) \
+                if len(values) > 1 else 0.0
+        rows.append(row)
+    return rows
+
+
+MEASURED = ("mse", "ce_nats", "accuracy", "w1", "own_w1", "c_proxy", "distinct_codes",
+            "seconds")
+
+
+def _row_table(rows):
+    keys = ["rate_bits", "lambda_d", "lambda_p", "lambda_c", "seeds"]
+    head = "| " + " | ".join(keys + list(MEASURED)) + " |\n|" + "---|" * (
+        len(keys) + len(MEASURED)) + "\n"
+    lines = []
+    for r in rows:
+        cells = [f"{r[k]:g}" for k in keys]
+        cells += [f"{r[k]:.4g} ± {r[k + '_sd']:.2g}" if r["seeds"] > 1 else f"{r[k]:.4g}"
+                  for k in MEASURED]
+        lines.append("| " + " | ".join(cells) + " |")
+    return head + "\n".join(lines)
+
+
 def main(argv=None):
+    import json
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--rates", type=_rates, default=RATES, help="dimxL,... e.g. 2x4,4x4")
     parser.add_argument("--rdc", type=_floats, default=RDC_LAMBDA_C, help="lambda_c grid")
     parser.add_argument("--rpc", type=_floats, default=RPC_LAMBDA_P, help="lambda_p grid")
     parser.add_argument("--eval-steps", type=int, default=1500)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="codec seeds, e.g. 0,1,2")
+    parser.add_argument("--classifier-seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results/codecs_rdc.png")
+    parser.add_argument("--points", default=None,
+                        help="JSON file of measured points: appended to, and all of it plotted")
     parser.add_argument("--quick", action="store_true", help="one rate, two points, 5 epochs")
     args = parser.parse_args(argv)
+    seeds = [int(v) for v in args.seeds.split(",") if v]
     if args.quick:
-        args.rates, args.rdc, args.rpc, args.epochs, args.eval_steps = \
-            ((2, 4),), (0.0, 0.1), (0.0, 1.0), 5, 200
+        args.rates, args.rdc, args.rpc, args.epochs, args.eval_steps, seeds = \
+            ((2, 4),), (0.0, 0.1), (0.0, 1.0), 5, 200, [0]
     from ibtf.losses import load_digits_split, pretrained_digits_classifier
     data = load_digits_split()
     x, y, xt, yt = data
-    classifier, acc = pretrained_digits_classifier(seed=args.seed, return_accuracy=True)
+    classifier, acc = pretrained_digits_classifier(seed=args.classifier_seed,
+                                                   return_accuracy=True)
     proxy = gaussian_proxy(x, y)
     print(f"digits: {len(x)} train / {len(xt)} test; frozen classifier test accuracy {acc:.4f}")
     print(f"Gaussian proxy: {len(proxy['eigenvalues'])} non-zero pixel eigenvalues, total "
@@ -237,28 +283,40 @@ def main(argv=None):
     c_x = proxy_classification(proxy, x, y, xt, yt)
     print(f"proxy h(S|X) on test pixels {c_x:.4f} nats; Gaussian floor "
           f"{0.5 * np.log(TWO_PI_E * (1 - proxy['rho'] ** 2)):.4f}\n")
-    rdc, rpc = [], []
-    for dim, levels in args.rates:
-        for lc in args.rdc:
-            rdc.append(run_point(data, classifier, proxy, dim, levels, 1.0, 0.0, lc,
-                                 args.epochs, args.seed, args.eval_steps))
-            print("rdc", {k: round(v, 4) if isinstance(v, float) else v
-                          for k, v in rdc[-1].items()}, flush=True)
-        for lp in args.rpc:
-            rpc.append(run_point(data, classifier, proxy, dim, levels, 0.0, lp, RPC_LAMBDA_C,
-                                 args.epochs, args.seed, args.eval_steps))
-            print("rpc", {k: round(v, 4) if isinstance(v, float) else v
-                          for k, v in rpc[-1].items()}, flush=True)
-    keys = ["rate_bits", "bpp", "lambda_d", "lambda_p", "lambda_c", "mse", "ce_nats", "accuracy",
-            "w1", "own_w1", "c_proxy", "distinct_codes", "seconds"]
-    print("\n### RDC sweep (lambda_d = 1, lambda_p = 0)\n")
-    print(_table(rdc, keys))
-    print(f"\n### RPC sweep (lambda_d = 0, lambda_c = {RPC_LAMBDA_C:g})\n")
-    print(_table(rpc, keys))
+    points = []
+    if args.points:
+        try:
+            with open(args.points) as f:
+                points = json.load(f)
+        except FileNotFoundError:
+            points = []
+    for seed in seeds:
+        for dim, levels in args.rates:
+            grid = [("rdc", 1.0, 0.0, lc) for lc in args.rdc] + \
+                   [("rpc", 0.0, lp, RPC_LAMBDA_C) for lp in args.rpc]
+            for sweep, ld, lp, lc in grid:
+                point = run_point(data, classifier, proxy, dim, levels, ld, lp, lc,
+                                  args.epochs, seed, args.eval_steps)
+                point.update(sweep=sweep, seed=seed, epochs=args.epochs)
+                points.append(point)
+                print(sweep, {k: round(v, 4) if isinstance(v, float) else v
+                              for k, v in point.items()}, flush=True)
+                if args.points:
+                    with open(args.points, "w") as f:
+                        json.dump(points, f, indent=1)
+    rows = aggregate(points)
+    rdc = [r for r in rows if r["sweep"] == "rdc"]
+    rpc = [r for r in rows if r["sweep"] == "rpc"]
+    print("\n### RDC sweep (lambda_d = 1, lambda_p = 0): mean ± sd over seeds\n")
+    print(_row_table(rdc))
+    print(f"\n### RPC sweep (lambda_d = 0, lambda_c = {RPC_LAMBDA_C:g}): mean ± sd over seeds\n")
+    print(_row_table(rpc))
     print("\n### Gaussian-proxy theory at the measured rates\n")
-    print("| rate_bits | D(R) MSE/pixel | least proxy h(S|Xhat) = C(R) (nats), any P |\n|---|---|---|")
-    for r in sorted({p["rate_bits"] for p in rdc + rpc}):
-        print(f"| {r:g} | {theory_distortion(proxy, r):.4g} | {theory_classification(proxy, r):.4g} |")
+    print("| rate_bits | D(R) MSE/pixel | least proxy h(S|Xhat) = C(R) (nats), any P |\n"
+          "|---|---|---|")
+    for r in sorted({p["rate_bits"] for p in rows}):
+        print(f"| {r:g} | {theory_distortion(proxy, r):.4g} | "
+              f"{theory_classification(proxy, r):.4g} |")
     plot(rdc, rpc, proxy, args.rates, args.out)
     print(f"\nfigure: {args.out}")
     return 0

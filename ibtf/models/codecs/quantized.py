@@ -154,6 +154,10 @@ class QuantizedCodec(keras.Model):
     comparable across a sweep. For a W1 figure that does not depend on the model's own critic,
     fit a fresh critic on held-out data (:func:`ibtf.losses.fit_w1_critic`).
 
+    Encoder: pixels centred to [-1, 1], a ReLU MLP, ``dim`` linear outputs normalized by a
+    non-learned batch normalization (unit variance per latent; moving statistics at test),
+    then the quantizer's ``tanh``. Decoder: the mirrored MLP and a sigmoid.
+
     Rate: ``rate_bits = dim * log2(L)`` per image (``rate_nats = dim * ln L``), ``bpp`` =
     rate_bits / (height * width). No entropy coding: the codes are fixed-length.
 
@@ -222,7 +226,12 @@ class QuantizedCodec(keras.Model):
             keras.layers.Rescaling(2.0, offset=-1.0),
             keras.layers.Flatten(),
             _mlp(self.hidden_units, "encoder_mlp", self.seed),
-            keras.layers.Dense(self.latent_dim, kernel_initializer=init(self.seed + 40))],
+            keras.layers.Dense(self.latent_dim, kernel_initializer=init(self.seed + 40)),
+            # Unit-variance latents before tanh. Without it (measured on the digits at 2 x 4
+            # levels, also with a lower learning rate or a clipped straight-through squash)
+            # every image's latent ran to one saturated corner within a few epochs and the
+            # codec decoded the mean image; with it all L^dim cells stay in use.
+            keras.layers.BatchNormalization(center=False, scale=False, name="latent_norm")],
             name="encoder")
         self.quantizer = DitheredQuantizer(levels, training_mode=training_mode, dither=dither,
                                            seed=self.seed, name="quantizer")

@@ -191,3 +191,16 @@ def test_bad_input_raises_clear_errors(digits):
         codec.decompress(np.zeros((2, 5), np.int32))
     with pytest.raises(TypeError, match="integer"):
         codec.decompress(np.zeros((2, 3), np.float32))
+
+
+def test_low_rate_codec_learns_beyond_the_mean_image(digits):
+    # Regression: at 2 latents x 4 levels an MSE-only codec once sent every latent to one
+    # saturated corner and decoded the mean image (MSE = pixel variance, 1 code in use).
+    x, _, x_test, _ = digits
+    codec = _codec(latent_dim=2, levels=4, hidden_units=(64,), critic_steps=1)
+    codec.compile(keras.optimizers.Adam(2e-3))
+    codec.fit(x, epochs=6, batch_size=64, verbose=0)
+    mean_image_mse = float(np.mean((x_test - x.mean(0)) ** 2))
+    mse = float(np.mean((codec(x_test).numpy() - x_test) ** 2))
+    assert mse < 0.85 * mean_image_mse
+    assert len(np.unique(codec.compress(x_test).numpy(), axis=0)) >= 8
