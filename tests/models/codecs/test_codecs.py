@@ -13,7 +13,7 @@ from .conftest import TINY, smooth_images
     ({"distortion": "l1"}, "distortion"),
     ({"lambda_d": -1.0}, "lambda_d"),
     ({"stages": 0}, "stages"),
-    ({"lambda_p": 1.0}, "lambda_p"),
+    ({"critic_steps": 0}, "critic_steps"),
 ])
 def test_bad_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
