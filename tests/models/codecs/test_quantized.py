@@ -24,7 +24,8 @@ def digits():
 
 
 def _codec(**kwargs):
-    args = dict(latent_dim=3, levels=4, hidden_units=(32,), critic_hidden_units=(32,), seed=1)
+    args = dict(latent_dim=3, levels=4, hidden_units=(32,), critic_hidden_units=(32,), seed=1,
+                critic_steps=1)
     args.update(kwargs)
     codec = QuantizedCodec(**args)
     codec.build()
