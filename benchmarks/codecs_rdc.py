@@ -148,7 +148,7 @@ def run_point(data, classifier, proxy, dim, levels, lambda_d, lambda_p, lambda_c
             "seconds": time.time() - start}
 
 
-def plot(rdc, rpc, proxy, rates, out):
+def plot(rdc, rpc, proxy, rates, out, c_pixels=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -163,21 +163,24 @@ def plot(rdc, rpc, proxy, rates, out):
     for p in rdc:
         ax.scatter(p["mse"], p["rate_bits"], color=colors[p["rate_bits"]],
                    s=15 + 400 * p["lambda_c"])
-    ax.set(xlabel="test MSE per pixel", ylabel="rate (bits / image)",
-           title="(a) RDC sweep: rate vs distortion (size ~ lambda_c)")
+    ax.set(xlabel="test MSE per pixel", ylabel="rate (bits / image)", xlim=(0.0, 0.08),
+           ylim=(0, 16), title="(a) RDC sweep: rate vs distortion (size ~ lambda_c)")
     ax.legend(fontsize=8)
     # (b) R_C(C)
     ax = axes[0, 1]
     c_floor = 0.5 * np.log(TWO_PI_E * (1 - proxy["rho"] ** 2))
-    r_grid = np.linspace(0.0, 14, 200)
+    r_grid = np.linspace(0.0, 16, 200)
     ax.plot([theory_classification(proxy, r) for r in r_grid], r_grid, "k-",
             label=f"Gaussian proxy R_C(C) = R(P, C), rho = {proxy['rho']:.3f}")
-    ax.axvline(c_floor, color="k", ls=":", label="h(S|X) floor")
+    ax.axvline(c_floor, color="k", ls=":", label="h(S|X) floor of the proxy (train rho)")
+    if c_pixels is not None:
+        ax.axvline(c_pixels, color="gray", ls="--",
+                   label="proxy measured on test pixels (Xhat = X)")
     for p in rdc:
         ax.scatter(p["c_proxy"], p["rate_bits"], color=colors[p["rate_bits"]], marker="o")
     for p in rpc:
         ax.scatter(p["c_proxy"], p["rate_bits"], color=colors[p["rate_bits"]], marker="x")
-    ax.set(xlabel="proxy h(S | Xhat) (nats)", ylabel="rate (bits / image)",
+    ax.set(xlabel="proxy h(S | Xhat) (nats)", ylabel="rate (bits / image)", ylim=(0, 16),
            title="(b) rate vs classification (o RDC, x RPC)")
     ax.legend(fontsize=8)
     # (c) D vs CE at fixed rate
@@ -317,7 +320,7 @@ def main(argv=None):
     for r in sorted({p["rate_bits"] for p in rows}):
         print(f"| {r:g} | {theory_distortion(proxy, r):.4g} | "
               f"{theory_classification(proxy, r):.4g} |")
-    plot(rdc, rpc, proxy, args.rates, args.out)
+    plot(rdc, rpc, proxy, args.rates, args.out, c_pixels=c_x)
     print(f"\nfigure: {args.out}")
     return 0
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ibtf._keras import keras, tf
-from ibtf.losses import load_digits_split, pretrained_digits_classifier
+from ibtf.losses import load_digits_split, pretrained_digits_classifier, wgan_gp_critic_loss
 from ibtf.models.codecs import DitheredQuantizer, QuantizedCodec
 from ibtf.testing import assert_same_weights, keras_roundtrip
 
@@ -24,7 +24,8 @@ def digits():
 
 
 def _codec(**kwargs):
-    args = dict(latent_dim=3, levels=4, hidden_units=(32,), critic_hidden_units=(32,), seed=1)
+    args = dict(latent_dim=3, levels=4, hidden_units=(32,), critic_hidden_units=(32,), seed=1,
+                critic_steps=1)
     args.update(kwargs)
     codec = QuantizedCodec(**args)
     codec.build()
@@ -115,20 +116,25 @@ def test_classifier_frozen_critic_and_codec_updated(digits):
 
 
 def test_perception_step_raises_critic_scores_of_reconstructions(digits):
-    # The generator term -mean f(xhat) must move reconstructions towards higher critic scores
-    # (a lower W1 estimate under a fixed critic); a sign error would lower them.
+    # The codec's train_step with only the perception term must move reconstructions towards
+    # higher critic scores (a lower W1 estimate under a fixed critic); a sign error in the
+    # objective would lower them. critic_learning_rate=0 keeps the critic fixed in the step.
     x, _, _, _ = digits
-    codec = _codec(lambda_d=0.0, lambda_p=1.0)
+    codec = _codec(lambda_d=0.0, lambda_p=1.0, critic_learning_rate=0.0)
     batch = tf.constant(x[:128])
-    for _ in range(20):  # give the critic some shape first
-        codec._critic_step(batch, codec(batch, training=False), 2)
-    before = float(tf.reduce_mean(codec.critic(codec(batch))))
-    opt = keras.optimizers.SGD(0.05)
-    for _ in range(5):
+    opt = keras.optimizers.Adam(1e-3)
+    for s in range(30):  # give the critic some shape first, with its own optimizer
         with tf.GradientTape() as tape:
-            loss = -tf.reduce_mean(codec.critic(codec(batch, training=True)))
-        grads = tape.gradient(loss, codec.codec_variables)
-        opt.apply_gradients(zip(grads, codec.codec_variables))
+            loss = wgan_gp_critic_loss(codec.critic, batch, codec(batch), seed=tf.constant([s, 0]))
+        opt.apply_gradients(zip(tape.gradient(loss, codec.critic.trainable_variables),
+                                codec.critic.trainable_variables))
+    critic_before = [w.copy() for w in codec.critic.get_weights()]
+    before = float(tf.reduce_mean(codec.critic(codec(batch))))
+    codec.compile(keras.optimizers.SGD(0.05))
+    for _ in range(5):
+        codec.train_on_batch(batch)
+    for a, b in zip(critic_before, codec.critic.get_weights()):
+        np.testing.assert_allclose(a, b)
     assert float(tf.reduce_mean(codec.critic(codec(batch)))) > before + 1e-3
 
 
