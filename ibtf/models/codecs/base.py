@@ -12,7 +12,9 @@ per-example mean squared error of [0, 1] pixels (or 1 - MS-SSIM), P the WGAN gen
 (perception, Gulrajani et al. 2017), and C the cross-entropy in nats of a frozen pretrained
 classifier on the reconstruction given the label s (classification; Wang et al. 2024, the
 generalized IB of the RDC/RPC papers). Every term is a per-example mean over the batch; the
-critic exists only when lambda_p > 0, the classifier only when given. ``lambda_d = 650`` on
+critic exists only when lambda_p > 0, the classifier only when given. The critic defaults
+(5 steps per codec step, Adam 1e-3, beta_1 0.5, beta_2 0.9) follow the low-rate codec of
+``ibtf.models.codecs.quantized``, where a weaker critic was measured to be exploited. ``lambda_d = 650`` on
 [0, 1] pixels equals tensorflow-compression's ``lmbda = 0.01`` on [0, 255] pixels
 (0.01 * 255**2 = 650).
 
@@ -78,7 +80,7 @@ class CodecModel(IBModel):
 
     def __init__(self, channels=3, filters=128, latent_filters=None, stages=4,
                  lambda_d=650.0, distortion="mse", lambda_p=0.0, lambda_c=0.0, classifier=None,
-                 critic_steps=1, gp_weight=10.0, critic_learning_rate=1e-4, seed=0,
+                 critic_steps=5, gp_weight=10.0, critic_learning_rate=1e-3, seed=0,
                  beta=1.0, **kwargs):
         super().__init__(beta=beta, **kwargs)
         self.channels = _positive_int("channels", channels)
