@@ -14,9 +14,10 @@ classifier on the reconstruction given the label s (classification; Wang et al. 
 generalized IB of the RDC/RPC papers). Every term is a per-example mean over the batch; the
 critic exists only when lambda_p > 0, the classifier only when given. The critic defaults
 (5 steps per codec step, Adam 1e-3, beta_1 0.5, beta_2 0.9) follow the low-rate codec of
-``ibtf.models.codecs.quantized``, where a weaker critic was measured to be exploited. ``lambda_d = 650`` on
-[0, 1] pixels equals tensorflow-compression's ``lmbda = 0.01`` on [0, 255] pixels
-(0.01 * 255**2 = 650).
+``ibtf.models.codecs.quantized``, where a weaker critic was measured to be exploited.
+
+``lambda_d = 650`` on [0, 1] pixels equals tensorflow-compression's ``lmbda = 0.01`` on
+[0, 255] pixels (0.01 * 255**2 = 650).
 
 Images of any size are padded (edge replication) to a multiple of the codec's total stride
 and the reconstruction is cropped back; the rate is divided by the unpadded pixel count.
