@@ -18,7 +18,7 @@ def _pattern(shape, dtype):
 
 @contextlib.contextmanager
 def fixed_noise():
-    """Replaces every bottleneck's noise with a fixed pattern.
+    """Replaces every bottleneck's (and codec's) noise with a fixed pattern.
 
     XLA has its own random-number kernels, so a jit-compiled step and a plain step draw
     different noise from the same seed. Inside this context both see the same pattern, and a
@@ -33,8 +33,11 @@ def fixed_noise():
         u = _pattern(shape, tf.float32)
         return tf.cast(tf.sqrt(2.0) * tf.math.erfinv(2.0 * u - 1.0), dtype)
 
+    from ibtf.models.codecs.base import CodecModel
+
     with mock.patch.object(Bottleneck, "uniform", uniform), \
-            mock.patch.object(Bottleneck, "standard_normal", standard_normal):
+            mock.patch.object(Bottleneck, "standard_normal", standard_normal), \
+            mock.patch.object(CodecModel, "uniform", uniform):
         yield
 
 

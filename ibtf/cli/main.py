@@ -13,7 +13,7 @@ import sys
 import ibtf
 
 # Subcommand modules under ibtf.cli, in the order `ibtf --help` lists them.
-SUBCOMMANDS = ("info", "theory", "mi", "forecast")
+SUBCOMMANDS = ("info", "theory", "mi", "forecast", "codec", "compress", "decompress")
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError)
 

@@ -1,6 +1,7 @@
 """Keras models, one family per module."""
 from ibtf.models.base import IBModel
 from ibtf.models.ceb import CEBClassifier
+from ibtf.models.codecs import FactorizedPriorCodec, ScaleHyperpriorCodec
 from ibtf.models.multimodal import MEME, MMVAE, MVAE, Modality, MoPoE
 from ibtf.models.teb import TEBForecaster
 from ibtf.models.teb_fit import (TEBFit, TransferReport, backtest, fit_teb, skill_table,
@@ -9,4 +10,5 @@ from ibtf.models.vib import VIBClassifier
 
 __all__ = ["IBModel", "VIBClassifier", "CEBClassifier", "TEBForecaster", "TEBFit",
            "TransferReport", "backtest", "fit_teb", "skill_table", "transfer_report",
-           "Modality", "MVAE", "MMVAE", "MoPoE", "MEME"]
+           "Modality", "MVAE", "MMVAE", "MoPoE", "MEME", "FactorizedPriorCodec",
+           "ScaleHyperpriorCodec"]
