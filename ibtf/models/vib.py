@@ -186,20 +186,6 @@ class VIBClassifier(IBModel):
                              f"[0, {self.num_classes - 1}]")
         return labels.astype(np.int32)
 
-    def _build_for(self, x):
-        """Builds before Keras starts its step function: variables created inside a
-        distributed step would be per-replica."""
-        if self.built or x is None:
-            return
-        if isinstance(x, tf.data.Dataset):
-            spec = x.element_spec
-            spec = spec[0] if isinstance(spec, tuple) else spec
-            shape = spec.shape
-        else:
-            shape = tf.TensorShape([None, *np.shape(x)[1:]])
-        with self.distribute_strategy.scope():
-            self.build(shape)
-
     def fit(self, x=None, y=None, *args, **kwargs):
         x, y = self._check_x(x), self._check_y(y)
         self._build_for(x)

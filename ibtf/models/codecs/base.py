@@ -273,12 +273,7 @@ class CodecModel(IBModel):
             rd_loss, bpp, mse, similarity = self._objective(bits, x, x_tilde)
             perception, ce = self._extra_terms(x, x_tilde, labels)
             loss = rd_loss + self.lambda_p * perception + self.lambda_c * tf.reduce_mean(ce)
-        variables = self.codec_variables
-        grads = tape.gradient(loss, variables)
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        if replicas > 1:
-            grads = [None if g is None else g / replicas for g in grads]
-        self.optimizer.apply_gradients(zip(grads, variables))
+        self.minimize(loss, tape, self.codec_variables)
         return self._update_metrics(loss, bpp, mse, similarity, x, x_tilde, labels, ce,
                                     critic_loss)
 
@@ -344,18 +339,6 @@ class CodecModel(IBModel):
             raise ValueError(f"{name} must hold finite values in [0, 1]; divide 8-bit "
                              "pixels by 255")
         return array
-
-    def _build_for(self, x):
-        if self.built or x is None:
-            return
-        if isinstance(x, tf.data.Dataset):
-            spec = x.element_spec
-            spec = spec[0] if isinstance(spec, tuple) else spec
-            shape = spec.shape
-        else:
-            shape = tf.TensorShape([None, *np.shape(x)[1:]])
-        with self.distribute_strategy.scope():
-            self.build(shape)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         x = self.check_images(x, "x")
