@@ -24,6 +24,7 @@ from ibtf.data import digits_pairs, with_paired_fraction  # noqa: E402
 from ibtf.metrics import (cross_coherence, joint_coherence, latent_probe_accuracy,  # noqa: E402
                           unimodal_classifier)
 from ibtf.models.multimodal import MEME, MMVAE, MVAE, Modality, MoPoE  # noqa: E402
+from ibtf.models.multimodal.plots import plot_generations  # noqa: E402
 from ibtf.serving import export  # noqa: E402
 
 MODELS = {"MVAE": (MVAE, {}), "MMVAE": (MMVAE, {"num_samples": 8}), "MoPoE": (MoPoE, {}),
@@ -46,21 +47,9 @@ def train(name, data, steps, seed):
 
 
 def save_grid(path, models, test, columns=10):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """One test example of each digit; rows: input a, then each model's b generated from a."""
     pick = [int(np.flatnonzero(test.labels == d)[0]) for d in range(columns)]
-    rows = [("input a", test.inputs["a"][pick])]
-    rows += [(f"{n} a->b", m.generate({"a": test.inputs["a"][pick]}, "b")) for n, m in models]
-    fig, axes = plt.subplots(len(rows), columns, figsize=(columns * 0.7, len(rows) * 0.8))
-    for r, (title, images) in enumerate(rows):
-        for c in range(columns):
-            axes[r, c].imshow(images[c].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
-            axes[r, c].axis("off")
-        axes[r, 0].set_title(title, fontsize=7, loc="left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    plot_generations(path, models, {"a": test.inputs["a"][pick]}, [("a", "b")])
 
 
 def main(argv=None):

@@ -27,6 +27,7 @@ from ibtf.data import digits_pairs, with_paired_fraction  # noqa: E402
 from ibtf.metrics import (cross_coherence, joint_coherence, latent_probe_accuracy,  # noqa: E402
                           unimodal_classifier)
 from ibtf.models.multimodal import MEME, MMVAE, MVAE, Modality, MoPoE  # noqa: E402
+from ibtf.models.multimodal.plots import plot_generations  # noqa: E402
 
 MODELS = {"MVAE": (MVAE, {}), "MMVAE": (MMVAE, {"num_samples": 8}),
           "MoPoE": (MoPoE, {}), "MEME": (MEME, {"num_pseudo_samples": 32})}
@@ -71,25 +72,8 @@ def evaluate(model, train_data, test, classifiers):
 def grid(path, models, test, rows=8):
     """Columns: 8 test examples. Rows: input a, then each model's b generated from a; input b,
     then each model's a generated from b."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    pick = np.arange(rows)
-    panels = [("input a", test.inputs["a"][pick])]
-    panels += [(f"{n}: a->b", m.generate({"a": test.inputs["a"][pick]}, "b")) for n, m in models]
-    panels += [("input b", test.inputs["b"][pick])]
-    panels += [(f"{n}: b->a", m.generate({"b": test.inputs["b"][pick]}, "a")) for n, m in models]
-    fig, axes = plt.subplots(len(panels), rows, figsize=(rows * 0.8, len(panels) * 0.85))
-    for r, (title, images) in enumerate(panels):
-        for c in range(rows):
-            ax = axes[r, c]
-            ax.imshow(images[c].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[r, 0].set_ylabel(title, rotation=0, ha="right", va="center", fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    inputs = {name: test.inputs[name][:rows] for name in ("a", "b")}
+    plot_generations(path, models, inputs, [("a", "b"), ("b", "a")])
 
 
 def main(argv=None):
