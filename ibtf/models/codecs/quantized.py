@@ -16,27 +16,12 @@ import numpy as np
 from ibtf._keras import keras, tf
 from ibtf.losses.classification import classification_nats
 from ibtf.losses.perception import build_critic, critic_scores, wgan_gp_critic_loss
+from ibtf.models.codecs.base import _positive_int, _weight
 from ibtf.xla import resolve_jit_compile
 
 __all__ = ["DitheredQuantizer", "QuantizedCodec"]
 
 _TRAIN_STREAM, _CRITIC_STREAM, _TEST_STREAM = 1, 2, 3
-
-
-def _positive_int(name, value, least=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ValueError(f"{name}={value!r} must be an integer >= {least}")
-    return int(value)
-
-
-def _non_negative(name, value):
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}={value!r} must be a number >= 0") from None
-    if not np.isfinite(out) or out < 0:
-        raise ValueError(f"{name}={value!r} must be finite and >= 0")
-    return out
 
 
 @keras.utils.register_keras_serializable(package="ibtf")
@@ -73,7 +58,7 @@ class DitheredQuantizer(keras.layers.Layer):
     def __init__(self, levels, training_mode="straight_through", dither=True, seed=0,
                  **kwargs):
         super().__init__(**kwargs)
-        self.levels = _positive_int("levels", levels, least=2)
+        self.levels = _positive_int("levels", levels, minimum=2)
         if training_mode not in ("straight_through", "noise"):
             raise ValueError(f"training_mode={training_mode!r} must be 'straight_through' or "
                              "'noise'")
@@ -206,9 +191,9 @@ class QuantizedCodec(keras.Model):
             raise ValueError(f"image_shape={image_shape!r} must be (height, width, channels) "
                              "of positive integers, e.g. (8, 8, 1)")
         self.latent_dim = _positive_int("latent_dim", latent_dim)
-        self.lambda_d = _non_negative("lambda_d", lambda_d)
-        self.lambda_p = _non_negative("lambda_p", lambda_p)
-        self.lambda_c = _non_negative("lambda_c", lambda_c)
+        self.lambda_d = _weight("lambda_d", lambda_d)
+        self.lambda_p = _weight("lambda_p", lambda_p)
+        self.lambda_c = _weight("lambda_c", lambda_c)
         if isinstance(classifier, dict):
             classifier = keras.layers.deserialize(classifier)
         if self.lambda_c > 0 and classifier is None:
@@ -218,8 +203,8 @@ class QuantizedCodec(keras.Model):
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.critic_hidden_units = tuple(int(u) for u in critic_hidden_units)
         self.critic_steps = _positive_int("critic_steps", critic_steps)
-        self.gp_weight = _non_negative("gp_weight", gp_weight)
-        self.critic_learning_rate = _non_negative("critic_learning_rate", critic_learning_rate)
+        self.gp_weight = _weight("gp_weight", gp_weight)
+        self.critic_learning_rate = _weight("critic_learning_rate", critic_learning_rate)
         self.seed = int(seed)
 
         pixels = int(np.prod(self.image_shape))
