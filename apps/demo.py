@@ -26,9 +26,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ibtf.data import load_lead_sales  # noqa: E402
-from ibtf.models.teb_fit import fit_teb, skill_table, transfer_report  # noqa: E402
-from ibtf.models.teb_plot import plot_forecast  # noqa: E402
-from ibtf.serving.teb import export_teb  # noqa: E402
+from ibtf.models.teb.fit import fit_teb, skill_table, transfer_report  # noqa: E402
+from ibtf.models.teb.plot import plot_forecast  # noqa: E402
+from ibtf.models.teb.export import export_teb  # noqa: E402
 from ibtf.streams import PairedStreams  # noqa: E402
 
 

@@ -16,9 +16,9 @@ import numpy as np
 
 from ibtf._keras import keras, tf
 from ibtf.data import coupled_ar
-from ibtf.models.teb import TEBForecaster
-from ibtf.models.teb_fit import TEBFit, _dataset
-from ibtf.serving.teb import export_teb
+from ibtf.models.teb.forecaster import TEBForecaster
+from ibtf.models.teb.fit import TEBFit, _dataset
+from ibtf.models.teb.export import export_teb
 from ibtf.streams import PairedStreams
 
 

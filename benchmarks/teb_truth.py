@@ -18,7 +18,7 @@ import numpy as np
 
 from ibtf.data import coupled_ar
 from ibtf.models.baselines import ARForecaster, ARXForecaster
-from ibtf.models.teb_fit import fit_teb, transfer_report
+from ibtf.models.teb.fit import fit_teb, transfer_report
 from ibtf.streams import PairedStreams
 from ibtf.theory.transfer_entropy import linear_gaussian_te
 

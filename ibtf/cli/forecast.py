@@ -132,7 +132,7 @@ class _Progress:
 
 
 def _fit_kwargs(args):
-    from ibtf.models.teb import DISTRIBUTIONS
+    from ibtf.models.teb.forecaster import DISTRIBUTIONS
     if args.distribution not in DISTRIBUTIONS:
         raise ValueError(f"--distribution must be one of {DISTRIBUTIONS}, got "
                          f"{args.distribution!r}")
@@ -150,8 +150,8 @@ def run_fit(args):
             raise ValueError(f"the {split} split has no complete window: use more rows or a "
                              "shorter --history/--horizon")
     from ibtf.metrics import forecast as fm
-    from ibtf.models.teb_fit import fit_teb, transfer_report
-    from ibtf.serving.teb import export_teb
+    from ibtf.models.teb.fit import fit_teb, transfer_report
+    from ibtf.models.teb.export import export_teb
     kwargs = _fit_kwargs(args)
     fit = fit_teb(streams, callbacks=[_Progress("fit", args.epochs)],
                   checkpoint_dir=args.checkpoint_dir, **kwargs)
@@ -188,7 +188,7 @@ def run_fit(args):
 
 def run_predict(args):
     from ibtf.serving.export import resolve_export_dir
-    from ibtf.serving.teb import predict_export
+    from ibtf.models.teb.export import predict_export
     resolve_export_dir(args.export_dir)       # a bad export path fails before reading data
     table = predict_export(args.export_dir, _read_csv(args.data),
                            quantiles=_levels(args.quantiles))
@@ -205,7 +205,7 @@ def run_predict(args):
 
 def run_backtest(args):
     streams = _streams(args)
-    from ibtf.models.teb_fit import backtest
+    from ibtf.models.teb.fit import backtest
     shortest = min(hi - lo for lo, hi in streams._bounds)
     test_size = args.test_size or max(streams.horizon + 1, int(0.15 * shortest) // args.folds)
     table = backtest(streams, args.folds, test_size, **_fit_kwargs(args))
@@ -218,8 +218,8 @@ def run_backtest(args):
 def run_plot(args):
     import numpy as np
 
-    from ibtf.models.teb_plot import plot_forecast
-    from ibtf.serving.teb import predict_export
+    from ibtf.models.teb.plot import plot_forecast
+    from ibtf.models.teb.export import predict_export
     if args.last < 2:
         raise ValueError("--last must be an integer >= 2")
     if not args.out.lower().endswith(".png"):

@@ -7,13 +7,12 @@ library; here it becomes one line on stderr and exit status 2, with no traceback
 """
 import argparse
 import importlib
-import os
 import sys
 
 import ibtf
 
 # Subcommand modules under ibtf.cli, in the order `ibtf --help` lists them.
-SUBCOMMANDS = ("info", "theory", "mi", "forecast", "codec", "compress", "decompress")
+SUBCOMMANDS = ("info", "theory", "mi", "forecast", "codec", "compress", "decompress", "zoo")
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError)
 
@@ -31,7 +30,6 @@ def build_parser():
 
 
 def main(argv=None):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

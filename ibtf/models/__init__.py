@@ -3,9 +3,8 @@ from ibtf.models.base import IBModel
 from ibtf.models.ceb import CEBClassifier
 from ibtf.models.codecs import FactorizedPriorCodec, ScaleHyperpriorCodec
 from ibtf.models.multimodal import MEME, MMVAE, MVAE, Modality, MoPoE
-from ibtf.models.teb import TEBForecaster
-from ibtf.models.teb_fit import (TEBFit, TransferReport, backtest, fit_teb, skill_table,
-                                 transfer_report)
+from ibtf.models.teb import (TEBFit, TEBForecaster, TransferReport, backtest, fit_teb,
+                             skill_table, transfer_report)
 from ibtf.models.vib import VIBClassifier
 
 __all__ = ["IBModel", "VIBClassifier", "CEBClassifier", "TEBForecaster", "TEBFit",

@@ -6,8 +6,8 @@ from scipy import stats
 
 from ibtf._keras import keras
 from ibtf.data import coupled_ar
-from ibtf.models.teb import TEBForecaster
-from ibtf.models.teb_fit import fit_teb, skill_table, transfer_report
+from ibtf.models.teb.forecaster import TEBForecaster
+from ibtf.models.teb.fit import fit_teb, skill_table, transfer_report
 from ibtf.streams import PairedStreams, StreamScaler
 from ibtf.testing import assert_same_weights, fixed_noise, keras_roundtrip
 from ibtf.theory.transfer_entropy import linear_gaussian_te
@@ -119,7 +119,7 @@ def test_quantiles_by_bisection_match_the_normal_closed_form_and_the_mixture_cdf
     q = mixture.forecast(x, quantile_levels=levels)["quantiles"]
     assert np.all(np.diff(q, axis=-1) > 0)
     dist, _ = mixture._forward(x)
-    from ibtf.models.teb import _Predictive
+    from ibtf.models.teb.forecaster import _Predictive
     z = (q - streams.scaler.target_mean[0]) / streams.scaler.target_scale[0]
     cdf = _Predictive(dist).cdf(np.moveaxis(z, -1, 0).astype(np.float32)).numpy()
     np.testing.assert_allclose(np.moveaxis(cdf, 0, -1), np.broadcast_to(levels, q.shape),

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from ibtf.data import coupled_ar
-from ibtf.models.teb_fit import fit_teb, transfer_report
+from ibtf.models.teb.fit import fit_teb, transfer_report
 from ibtf.serving import describe_export, read_warmup_requests
-from ibtf.serving.teb import export_teb
+from ibtf.models.teb.export import export_teb
 from ibtf.streams import PairedStreams
 
 FRESH_PROCESS = textwrap.dedent("""

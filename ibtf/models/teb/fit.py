@@ -21,7 +21,7 @@ from ibtf._keras import keras, tf
 from ibtf.metrics import forecast as fm
 from ibtf.models.baselines import (ARForecaster, ARXForecaster, NaiveForecaster,
                                    SeasonalNaiveForecaster)
-from ibtf.models.teb import TEBForecaster
+from ibtf.models.teb.forecaster import TEBForecaster
 from ibtf.streams.bootstrap import block_bootstrap_ci
 from ibtf.streams.windows import WindowArrays
 

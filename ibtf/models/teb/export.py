@@ -95,7 +95,7 @@ def predict_export(export_dir, frame, *, quantiles=None, batch_size=4096):
     missing = [k for k in need if k not in meta]
     if meta.get("model_class") != "TEBForecaster" or missing:
         raise ValueError(f"{path!r} is not a TEB export with column metadata (missing "
-                         f"{missing}): export it with ibtf.serving.teb.export_teb(fit, ...)")
+                         f"{missing}): export it with ibtf.models.teb.export.export_teb(fit, ...)")
     levels = list(meta["quantile_levels"])
     chosen = levels if quantiles is None else [float(q) for q in quantiles]
     index = []
