@@ -6,19 +6,20 @@ passes when ``|value - truth| <= tolerance``; a one-sided target is written with
 the truth (a purity target of >= 0.95 is ``truth=1.0, tolerance=0.05``). ``quick`` must finish
 within 90 seconds on 2 CPU cores and still mean something; the full check is a benchmark.
 
-Entries register lazily: ``MODULES`` lists the modules that call `register` at import, so
-``ibtf zoo list`` imports them (and TensorFlow) only when asked.
+Entries register lazily: every theme package under ``ibtf.models`` (``disentangle/``,
+``fair/``, ...) that has a ``zoo_checks`` module registers its entries there, and those modules
+are imported (with TensorFlow) only when the registry is first asked.
 """
 import dataclasses
 import importlib
+import importlib.util
+import pkgutil
 import time
 
-__all__ = ["ZooEntry", "CheckResult", "register", "entries", "get", "run_check", "MODULES"]
-
-# Modules whose import registers zoo entries (one per model family).
-MODULES = ()
+__all__ = ["ZooEntry", "CheckResult", "register", "entries", "get", "run_check"]
 
 _REGISTRY = {}
+_CHECKS_MODULE = "zoo_checks"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,8 +68,10 @@ def register(name, *, paper, check, model=""):
 
 
 def _load():
-    for module in MODULES:
-        importlib.import_module(module)
+    import ibtf.models
+    for info in pkgutil.iter_modules(ibtf.models.__path__, "ibtf.models."):
+        if info.ispkg and importlib.util.find_spec(f"{info.name}.{_CHECKS_MODULE}"):
+            importlib.import_module(f"{info.name}.{_CHECKS_MODULE}")
 
 
 def entries():
