@@ -17,9 +17,17 @@ SUBCOMMANDS = ("info", "theory", "mi", "forecast", "codec", "compress", "decompr
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError)
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (exit status 2), like the library's errors; the usage
+    itself is one ``--help`` away."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="ibtf",
+    parser = OneLineErrorParser(
+        prog="ibtf", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Variational information bottlenecks for TensorFlow/Keras.",
     )
     parser.add_argument("--version", action="version", version=f"ibtf {ibtf.__version__}")

@@ -14,8 +14,9 @@ class DatasetInfo:
       name: key for `load_dataset`.
       description: one line.
       time_col, source_cols, target_cols: the columns to give `PairedStreams`.
-      expected_transfer: ``"positive"`` (held-out transfer source -> target expected) or
-        ``"none"`` (a negative control: in-sample fits look positive, held-out should not).
+      expected_transfer: ``"positive"`` (held-out transfer source -> target expected),
+        ``"none"`` (a negative control: in-sample fits look positive, held-out should not) or
+        ``"unknown"`` (no published held-out figure).
       package: the pip package that ships the data.
     """
 
