@@ -6,8 +6,8 @@ fraction f (the rest of the data unpaired, one modality per example) under a pro
 128-128 MLPs for --steps steps), prints the coherence table (cross a->b and b->a with a
 posterior draw and with the posterior mean, joint, a linear probe on the latent of a, the
 importance-weighted ln p(a, b), training steps/s), saves a PNG grid of conditional generations
-and exports each model to saved_models/multimodal_digits_<model>/<version>/ with a signature per generation direction
-and one for joint sampling.
+and exports each model to saved_models/multimodal_digits_<model>/<version>/ with a signature
+per generation direction and one for joint sampling.
 
     python apps/multimodal_digits.py --paired-fraction 0.25
 """

@@ -9,7 +9,8 @@ judges); ``--protocol short`` the earlier fast one (``ibtf.models.multimodal.pro
 Every finished cell is appended to the JSON file at once (a rerun skips cells already there),
 so a cut-off run keeps its results; ``--table`` prints the tables from that file.
 Usage: python -m benchmarks.multimodal_coherence [--seeds 3] [--fractions 1 0.25]
-       [--models MVAE MMVAE MoPoE MEME] [--protocol multivae] [--json PATH] [--table]
+       [--models MVAE MMVAE MoPoE MEME Wyner MMALI] [--protocol multivae] [--json PATH]
+       [--table]
 """
 import argparse
 import json
@@ -75,10 +76,13 @@ def main(argv=None):
                         default=[1.0, 0.5, 0.25, 0.125, 0.0625])
     parser.add_argument("--models", nargs="+", default=list(protocol.MODELS))
     parser.add_argument("--epochs", type=int, default=None, help="override the protocol's")
-    parser.add_argument("--json", default="benchmarks/results/multimodal_coherence.json")
+    parser.add_argument("--json", default=None,
+                        help="results file (default: benchmarks/results/"
+                             "multimodal_<protocol>.json)")
     parser.add_argument("--grid-dir", default="benchmarks/results")
     parser.add_argument("--table", action="store_true", help="only print the tables")
     args = parser.parse_args(argv)
+    args.json = args.json or f"benchmarks/results/multimodal_{args.protocol}.json"
     results = _load(args.json)
     if args.table:
         print(table(results))
@@ -93,7 +97,7 @@ def main(argv=None):
     for key in ("a", "b"):
         acc = np.mean(judges[key](test.inputs[key]) == test.labels)
         print(f"classifier {key}: held-out accuracy {acc:.3f}", flush=True)
-    done = {(r["model"], r["f"], r["seed"], r["protocol"]) for r in results}
+    done = {(r["model"], r["f"], r["seed"], r.get("protocol")) for r in results}
     for fraction in args.fractions:
         shown = []
         for seed in range(args.seeds):
@@ -116,7 +120,7 @@ def main(argv=None):
             plot_generations(os.path.join(args.grid_dir,
                                           f"multimodal_generations_f{fraction:g}.png"),
                              shown, inputs, [("a", "b"), ("b", "a")])
-    print(table([r for r in results if r["protocol"] == args.protocol]))
+    print(table([r for r in results if r.get("protocol") == args.protocol]))
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ def _vae(cls, **fixed):
 
 def _register_defaults():
     from ibtf.models.multimodal.meme import MEME
+    from ibtf.models.multimodal.mmali import MMALI
     from ibtf.models.multimodal.mmvae import MMVAE
     from ibtf.models.multimodal.mopoe import MoPoE
     from ibtf.models.multimodal.mvae import MVAE
@@ -61,6 +62,7 @@ def _register_defaults():
     register_model("MEME", _vae(MEME, num_pseudo_samples=32))
     register_model("Wyner", lambda mods, latent_dim, seed, settings: VariationalWyner(
         mods, common_dim=latent_dim, private_dim=4, seed=seed))
+    register_model("MMALI", _vae(MMALI))
 
 
 _register_defaults()
@@ -148,7 +150,6 @@ def evaluate(model, train_data, test, classifiers, iw_samples=100):
     out["joint"] = joint_coherence(model, classifiers, num_samples=1000, seed=0)
     out["probe_a"] = latent_probe_accuracy(model, {"a": train_data.inputs["a"]},
                                            train_data.labels, {"a": test.inputs["a"]}, labels)
-    iwll = getattr(model, "log_likelihood", None)
-    out["iwll"] = (float(np.mean(iwll(test.as_dict(), num_samples=iw_samples)))
-                   if iwll is not None else None)
+    out["iwll"] = (float(np.mean(model.log_likelihood(test.as_dict(), num_samples=iw_samples)))
+                   if getattr(model, "has_likelihood", True) else None)
     return out
