@@ -42,7 +42,7 @@ def placebo_source(kind, source, seed, history):
     raise ValueError(kind)
 
 
-def run_one(name, placebo, seed, surrogates, epochs):
+def run_one(name, placebo, seed, surrogates, epochs, **fit_kwargs):
     from ibtf.data import list_datasets, load_dataset
     from ibtf.models.teb import fit_teb, skill_table, transfer_report
     from ibtf.streams import PairedStreams
@@ -59,11 +59,12 @@ def run_one(name, placebo, seed, surrogates, epochs):
                             target_cols=list(info.target_cols), history=PAIRS[name],
                             horizon=1, split=(0.6, 0.2, 0.2), nan_policy="drop")
     start = time.time()
-    fit = fit_teb(streams, seed=seed, surrogates=surrogates, epochs=epochs)
+    fit = fit_teb(streams, seed=seed, surrogates=surrogates, epochs=epochs, **fit_kwargs)
     report = transfer_report(fit, "test")
     table = skill_table(fit, "test")
     arx = [i for i in table.index if i.startswith("ARX")][0]
     return {"pair": name, "placebo": placebo, "seed": seed, "history": PAIRS[name],
+            "settings": fit_kwargs,
             "n_test": report.n_windows, "crps": {k: float(table.loc[k, "crps"]) for k in
                                                  ("naive", arx, "target-only", "TEB")},
             "mae": {k: float(table.loc[k, "mae"]) for k in ("naive", arx, "target-only", "TEB")},
@@ -113,6 +114,7 @@ def main(argv=None):
     parser.add_argument("--real-seeds", type=int, default=1, help="seeds of the real fits")
     parser.add_argument("--surrogates", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--distribution", default="normal", help="predictive family")
     parser.add_argument("--out", default="benchmarks/results/teb_real_pairs.jsonl")
     parser.add_argument("--summarise", metavar="JSONL", default=None,
                         help="print the tables of an output file and exit")
@@ -126,7 +128,8 @@ def main(argv=None):
             jobs = [(None, s) for s in range(args.real_seeds)]
             jobs += [(kind, s) for kind in placebos for s in range(args.seeds)]
             for placebo, seed in jobs:
-                row = run_one(name, placebo, seed, args.surrogates, args.epochs)
+                row = run_one(name, placebo, seed, args.surrogates, args.epochs,
+                              distribution=args.distribution)
                 out.write(json.dumps(row) + "\n")
                 out.flush()
                 print(json.dumps(row), flush=True)

@@ -389,8 +389,13 @@ class TEBForecaster(IBModel):
         scale = np.sqrt(np.sum(resid ** 2, axis=0) / max(n - k, 1))
         self.linear_coef.assign(coef.astype(np.float32))
         if self.distribution in ("normal", "student_t"):
-            # Scale parameter (index 1 of each step's parameters): softplus(b) + floor = scale.
-            target = np.maximum(scale - self.min_scale, 1e-4)
+            # Scale parameter (index 1 of each step's parameters): softplus(b) + floor = scale;
+            # a Student t starts with the residual variance: scale^2 df / (df - 2) = sd^2.
+            sd = scale
+            if self.distribution == "student_t":
+                df = 2.1 + np.log1p(np.exp(2.0))          # the initial df (head bias 0)
+                sd = scale * np.sqrt((df - 2.0) / df)
+            target = np.maximum(sd - self.min_scale, 1e-4)
             bias = self.decoder_head.bias.numpy().reshape(-1, self._n_params)
             bias[:, 0] = 0.0
             bias[:, 1] = np.log(np.expm1(target))
