@@ -12,7 +12,8 @@ import sys
 import ibtf
 
 # Subcommand modules under ibtf.cli, in the order `ibtf --help` lists them.
-SUBCOMMANDS = ("info", "theory", "mi", "forecast", "codec", "compress", "decompress", "zoo")
+SUBCOMMANDS = ("info", "theory", "mi", "forecast", "codec", "compress", "decompress", "zoo",
+               "serving")
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError)
 

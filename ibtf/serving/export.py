@@ -12,6 +12,8 @@ import re
 import shutil
 import tempfile
 
+import numpy as np
+
 from ibtf._keras import tf
 
 __all__ = ["export", "list_versions", "resolve_export_dir"]
@@ -57,6 +59,36 @@ def _check_signatures(signatures):
                             "tf.function(fn, input_signature=[tf.TensorSpec(..., name=...)])")
 
 
+def _warmup_requests(warmup_inputs, signatures):
+    """[(signature, {input: array})] from either accepted form of ``warmup_inputs``."""
+    if not isinstance(warmup_inputs, dict) or not warmup_inputs:
+        raise TypeError("warmup_inputs must be a non-empty dict {input: array} for "
+                        "serving_default or {signature: {input: array}}")
+    if all(isinstance(v, dict) for v in warmup_inputs.values()):
+        unknown = sorted(set(warmup_inputs) - set(signatures))
+        if unknown:
+            raise ValueError(f"warmup_inputs names signatures {unknown} that the export lacks; "
+                             f"pick from {sorted(signatures)}")
+        items = list(warmup_inputs.items())
+    else:
+        items = [("serving_default", warmup_inputs)]
+    out = []
+    for key, inputs in items:
+        dtypes = _input_dtypes(signatures[key])
+        out.append((key, {k: np.asarray(v, dtypes.get(k, np.float32)) for k, v in
+                          inputs.items()}))
+    return out
+
+
+def _input_dtypes(fn):
+    """{input name: numpy dtype} of a signature (tf.function or ConcreteFunction)."""
+    specs = getattr(fn, "input_signature", None)
+    if specs is None and isinstance(fn, tf.types.experimental.ConcreteFunction):
+        specs = list(fn.structured_input_signature[1].values())
+    return {spec.name: spec.dtype.as_numpy_dtype for spec in tf.nest.flatten(specs or [])
+            if getattr(spec, "name", None)}
+
+
 def export(model, base_dir, name, *, signatures=None, version=None, metadata=None,
            warmup_inputs=None):
     """Writes a SavedModel to ``base_dir/name/<version>/`` atomically and returns that path.
@@ -76,8 +108,9 @@ def export(model, base_dir, name, *, signatures=None, version=None, metadata=Non
       version: a positive integer; default: one past the newest existing version.
       metadata: optional JSON-serialisable dict stored in ``assets.extra/ibtf_export.json``.
       warmup_inputs: optional dict of input name -> small example batch for
-        ``serving_default``; written as TF Serving warm-up requests (needs the ``serving``
-        extra). The request is run once here first, so a bad example fails the export.
+        ``serving_default``, or dict of signature name -> such a dict (one request per
+        signature); written as TF Serving warm-up requests (needs the ``serving`` extra).
+        Each request is run once here first, so a bad example fails the export.
 
     Returns:
       The path of the new version directory.
@@ -124,14 +157,15 @@ def export(model, base_dir, name, *, signatures=None, version=None, metadata=Non
         with open(os.path.join(tmp, METADATA_FILE), "w") as f:
             json.dump(info, f, indent=2, default=str)
         if warmup_inputs is not None:
-            from ibtf.serving.warmup import write_warmup_requests
-            try:
-                signatures["serving_default"](
-                    **{k: tf.convert_to_tensor(v, tf.float32) for k, v in warmup_inputs.items()})
-            except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:
-                raise ValueError(f"warmup_inputs do not fit serving_default ({error}); pass a "
-                                 "dict of its input names to small example batches") from None
-            write_warmup_requests(tmp, name, warmup_inputs)
+            from ibtf.serving.warmup import write_warmup_log
+            requests = _warmup_requests(warmup_inputs, signatures)
+            for key, inputs in requests:
+                try:
+                    signatures[key](**{k: tf.convert_to_tensor(v) for k, v in inputs.items()})
+                except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:
+                    raise ValueError(f"warmup_inputs do not fit {key} ({error}); pass a dict "
+                                     "of its input names to small example batches") from None
+            write_warmup_log(tmp, name, requests)
         try:
             os.rename(tmp, final)
         except OSError as error:

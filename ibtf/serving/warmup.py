@@ -11,7 +11,7 @@ import numpy as np
 
 from ibtf._keras import tf
 
-__all__ = ["WARMUP_FILE", "write_warmup_requests", "read_warmup_requests"]
+__all__ = ["WARMUP_FILE", "write_warmup_requests", "write_warmup_log", "read_warmup_requests"]
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 
@@ -39,31 +39,55 @@ def write_warmup_requests(export_dir, model_name, inputs, signature_name="servin
     Returns:
       The path of the written file.
     """
+    return write_warmup_log(export_dir, model_name, [(signature_name, inputs)] * num_records)
+
+
+def write_warmup_log(export_dir, model_name, requests):
+    """Writes the warm-up file of ``export_dir``: one ``PredictionLog`` per request.
+
+    Args:
+      export_dir: the version directory.
+      model_name: the name TF Serving serves the model under.
+      requests: list of ``(signature_name, {input name: array})``; float64 arrays are sent as
+        float32 (the dtype of ibtf's signatures).
+
+    Returns:
+      The path of the written file (replaced atomically if it existed).
+    """
     model_pb2, predict_pb2, prediction_log_pb2 = _apis()
-    if not isinstance(inputs, dict) or not inputs:
-        raise TypeError("warm-up inputs must be a non-empty dict {input name: array}")
-    request = predict_pb2.PredictRequest(
-        model_spec=model_pb2.ModelSpec(name=model_name, signature_name=signature_name))
-    for key, value in inputs.items():
-        array = np.asarray(value)
-        if array.dtype == np.float64:
-            array = array.astype(np.float32)
-        request.inputs[key].CopyFrom(tf.make_tensor_proto(array))
-    log = prediction_log_pb2.PredictionLog(
-        predict_log=prediction_log_pb2.PredictLog(request=request))
+    logs = []
+    for signature_name, inputs in requests:
+        if not isinstance(inputs, dict) or not inputs:
+            raise TypeError("warm-up inputs must be a non-empty dict {input name: array}, got "
+                            f"{type(inputs).__name__} for signature {signature_name!r}")
+        request = predict_pb2.PredictRequest(
+            model_spec=model_pb2.ModelSpec(name=model_name, signature_name=signature_name))
+        for key, value in inputs.items():
+            array = np.asarray(value)
+            if array.dtype == np.float64:
+                array = array.astype(np.float32)
+            request.inputs[key].CopyFrom(tf.make_tensor_proto(array))
+        logs.append(prediction_log_pb2.PredictionLog(
+            predict_log=prediction_log_pb2.PredictLog(request=request)))
     path = os.path.join(export_dir, WARMUP_FILE)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with tf.io.TFRecordWriter(path) as writer:
-        for _ in range(num_records):
+    tmp = path + ".tmp"
+    with tf.io.TFRecordWriter(tmp) as writer:
+        for log in logs:
             writer.write(log.SerializeToString())
+    os.replace(tmp, path)
     return path
 
 
 def read_warmup_requests(export_dir):
-    """Returns the warm-up requests as a list of (signature_name, {input: numpy array})."""
+    """Returns the warm-up requests as a list of (signature_name, {input: numpy array}); an
+    export without a warm-up file has none."""
     _, _, prediction_log_pb2 = _apis()
     requests = []
-    for record in tf.data.TFRecordDataset(os.path.join(export_dir, WARMUP_FILE)):
+    path = os.path.join(export_dir, WARMUP_FILE)
+    if not os.path.isfile(path):
+        return requests
+    for record in tf.data.TFRecordDataset(path):
         log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
         request = log.predict_log.request
         requests.append((request.model_spec.signature_name,
