@@ -16,7 +16,7 @@ import numpy as np
 
 from ibtf._keras import tf
 
-__all__ = ["export", "list_versions", "resolve_export_dir"]
+__all__ = ["export", "list_versions", "resolve_export_dir", "read_export_metadata"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 METADATA_FILE = os.path.join("assets.extra", "ibtf_export.json")
@@ -41,6 +41,25 @@ def resolve_export_dir(path):
     raise FileNotFoundError(
         f"export dir {path!r} holds no saved_model.pb and no numeric version directories; "
         "pass BASE/NAME or BASE/NAME/VERSION as written by ibtf.serving.export")
+
+
+def read_export_metadata(version_dir):
+    """The export's ``assets.extra/ibtf_export.json`` as a dict ({} when it has none).
+
+    Raises ValueError naming the file when it is not UTF-8 JSON holding an object."""
+    path = os.path.join(version_dir, METADATA_FILE)
+    if not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            meta = json.load(f)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({' '.join(str(error).split())}): the export "
+                         "is damaged; export the model again") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path} holds a JSON {type(meta).__name__}, not an object: the export "
+                         "is damaged; export the model again")
+    return meta
 
 
 def _check_signatures(signatures):
