@@ -99,6 +99,14 @@ def _warmup_requests(warmup_inputs, signatures):
     return out
 
 
+def _short(error):
+    """One line from a TensorFlow error: its last informative line, without node traces."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip() and not
+             line.strip().startswith(("Graph execution error", "Detected at node", "[[", "File",
+                                      "Traceback"))]
+    return (lines[-1] if lines else type(error).__name__)[:300]
+
+
 def _input_dtypes(fn):
     """{input name: numpy dtype} of a signature (tf.function or ConcreteFunction)."""
     specs = getattr(fn, "input_signature", None)
@@ -178,11 +186,14 @@ def export(model, base_dir, name, *, signatures=None, version=None, metadata=Non
         if warmup_inputs is not None:
             from ibtf.serving.warmup import write_warmup_log
             requests = _warmup_requests(warmup_inputs, signatures)
+            saved = tf.saved_model.load(tmp)   # replay as the server will: by input name
             for key, inputs in requests:
                 try:
-                    signatures[key](**{k: tf.convert_to_tensor(v) for k, v in inputs.items()})
+                    saved.signatures[key](**{k: tf.convert_to_tensor(v)
+                                             for k, v in inputs.items()})
                 except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:
-                    raise ValueError(f"warmup_inputs do not fit {key} ({error}); pass a dict "
+                    reason = _short(error)
+                    raise ValueError(f"warmup_inputs do not fit {key} ({reason}); pass a dict "
                                      "of its input names to small example batches") from None
             write_warmup_log(tmp, name, requests)
         try:
