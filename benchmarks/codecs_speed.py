@@ -1,64 +1,120 @@
-"""Codec speed on this machine: encode/decode ms per megapixel through real bitstreams (CPU),
-and training steps/s with and without XLA (jit_compile=False / True).
+"""Coding speed of the scale hyperprior on this CPU, against CompressAI's at equal
+architecture (N=128 transform channels, M=192 latent channels), through real bitstreams.
 
-    python -m benchmarks.codecs_speed [--filters 64] [--steps 20]
+Encode = image -> bytes (``bitstream.compress``: analysis, hyper-analysis, range coding);
+decode = bytes -> uint8 image (``bitstream.decompress``). Image: 512x768 (Kodak's size), from a
+held-out photo (grace_hopper resized), after one untimed warm-up that traces the functions.
+Rounds alternate ibtf and CompressAI (when ``--compressai-python`` names a Python with torch and
+compressai) so that both see the same machine load; the table gives medians over all repeats,
+and the ratio ibtf / CompressAI of the medians. Training steps/s are not measured here.
+
+    python -m benchmarks.codecs_speed [--rounds 3] [--repeats 3] \\
+        [--compressai-python OTHER_VENV/bin/python]
 """
 import argparse
+import json
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
 
+ARCHES = {"N=128, M=192 (CompressAI's)": {"filters": 128, "latent_filters": 192,
+                                          "hyper_filters": 128},
+          "shipped (N=64, M=96)": {"filters": 64, "latent_filters": 96, "hyper_filters": 64}}
+
+
+def _image(height, width):
+    from PIL import Image
+
+    from ibtf.data.images import load_photo_split
+    photo = load_photo_split()[1]["grace_hopper"]
+    return np.asarray(Image.fromarray(photo).resize((width, height), Image.BICUBIC))
+
+
+def _ibtf_times(codec, image, repeats):
+    """Wall ms and CPU ms (all threads of this process) of each encode and decode."""
+    from ibtf.models.codecs import bitstream
+    encode, decode, encode_cpu, decode_cpu = [], [], [], []
+    for _ in range(repeats):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        data = bitstream.compress(codec, image)
+        middle, middle_cpu = time.perf_counter(), time.process_time()
+        bitstream.decompress(codec, data)
+        encode.append(1000 * (middle - start))
+        decode.append(1000 * (time.perf_counter() - middle))
+        encode_cpu.append(1000 * (middle_cpu - start_cpu))
+        decode_cpu.append(1000 * (time.process_time() - middle_cpu))
+    return encode, decode, encode_cpu, decode_cpu
+
+
+def _compressai_times(python, height, width, repeats):
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "codecs_compressai_speed.py")
+    out = subprocess.run([python, script, "--height", str(height), "--width", str(width),
+                          "--repeats", str(repeats)], capture_output=True, text=True,
+                         check=True).stdout
+    record = json.loads(out.strip().splitlines()[-1])
+    return record["encode_ms"], record["decode_ms"], record
+
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="benchmarks.codecs_speed")
-    parser.add_argument("--filters", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = argparse.ArgumentParser(prog="benchmarks.codecs_speed",
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--height", type=int, default=512)
+    parser.add_argument("--width", type=int, default=768)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="timed codings per round")
+    parser.add_argument("--compressai-python", default=None,
+                        help="a Python with torch and compressai installed")
+    parser.add_argument("--pretrained", action="store_true",
+                        help="also time the shipped pretrained codec (q2)")
     args = parser.parse_args(argv)
 
-    from ibtf._keras import keras, tf
-    from ibtf.data.images import load_sample_photos
-    from ibtf.models.codecs import bitstream, make_codec
-
-    photo = load_sample_photos()["china"]                       # 427 x 640 x 3
-    megapixels = photo.shape[0] * photo.shape[1] / 1e6
-    rng = np.random.default_rng(0)
-    crops = tf.constant(rng.uniform(size=(args.batch_size, 64, 64, 3)).astype(np.float32))
-    print("| model | encode ms/MP | decode ms/MP | train steps/s (plain) | "
-          "train steps/s (XLA) |")
-    print("|---|---|---|---|---|")
-    for kind in ("factorized", "hyperprior"):
-        rates = {}
-        for jit in (False, True):
-            tf.random.set_seed(0)
-            codec = make_codec(kind, channels=3, filters=args.filters, seed=0)
-            codec.build([None, 64, 64, 3])
-            codec.compile(keras.optimizers.Adam(1e-4), jit_compile=jit)
-            step = tf.function(codec.train_step, jit_compile=jit)
-            step(crops)                                           # trace / compile
-            start = time.perf_counter()
-            for _ in range(args.steps):
-                logs = step(crops)
-            float(logs["loss"])
-            rates[jit] = args.steps / (time.perf_counter() - start)
-        bitstream.compress(codec, photo)                          # trace the coders
-        encode, decode = [], []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            data = bitstream.compress(codec, photo)
-            middle = time.perf_counter()
-            bitstream.decompress(codec, data)
-            encode.append(middle - start)
-            decode.append(time.perf_counter() - middle)
-        print(f"| {kind} | {1000 * min(encode) / megapixels:.0f} | "
-              f"{1000 * min(decode) / megapixels:.0f} | {rates[False]:.2f} | "
-              f"{rates[True]:.2f} |", flush=True)
-    print(f"\nfilters {args.filters}; train: batch {args.batch_size} of 64x64x3, "
-          f"{args.steps} steps after one warm-up; coding: china.jpg (427x640), best of "
-          f"{args.repeats}, weights after 21 training steps")
+    from ibtf.models.codecs import ScaleHyperpriorCodec, bitstream
+    image = _image(args.height, args.width)
+    megapixels = args.height * args.width / 1e6
+    codecs = {}
+    for name, arch in ARCHES.items():
+        codec = ScaleHyperpriorCodec(channels=3, seed=0, **arch)
+        codec.build([None, None, None, 3])
+        codecs[name] = codec
+    if args.pretrained:
+        from ibtf.models.codecs.shipped import load_pretrained
+        codecs["shipped q2 (pretrained weights)"] = load_pretrained(2)
+    for codec in codecs.values():
+        bitstream.decompress(codec, bitstream.compress(codec, image))  # trace
+    times = {name: ([], [], [], []) for name in codecs}
+    other, info = ([], []), None
+    for _ in range(args.rounds):
+        for name, codec in codecs.items():
+            for store, values in zip(times[name], _ibtf_times(codec, image, args.repeats)):
+                store.extend(values)
+        if args.compressai_python:
+            encode, decode, info = _compressai_times(args.compressai_python, args.height,
+                                                     args.width, args.repeats)
+            other[0].extend(encode)
+            other[1].extend(decode)
+    print(f"| codec | encode ms/MP | decode ms/MP | decode ms ({args.height}x{args.width}) | "
+          "encode CPU ms/MP | decode CPU ms/MP | encode / CompressAI | decode / CompressAI |")
+    print("|---|---|---|---|---|---|---|---|")
+    ref = [float(np.median(t)) for t in other] if other[0] else None
+    rows = list(times.items())
+    if ref:
+        rows.append((f"CompressAI ScaleHyperprior N=128, M=192 (torch {info['torch']})",
+                     (*other, [np.nan], [np.nan])))
+    for name, (encode, decode, encode_cpu, decode_cpu) in rows:
+        enc, dec = float(np.median(encode)), float(np.median(decode))
+        ratios = (f"{enc / ref[0]:.2f} | {dec / ref[1]:.2f}" if ref else "n/a | n/a")
+        print(f"| {name} | {enc / megapixels:.0f} | {dec / megapixels:.0f} | {dec:.0f} | "
+              f"{np.median(encode_cpu) / megapixels:.0f} | "
+              f"{np.median(decode_cpu) / megapixels:.0f} | {ratios} |", flush=True)
+    print(f"\nmedians of {args.rounds} rounds x {args.repeats} codings, rounds alternating "
+          "ibtf and CompressAI; ibtf weights at initialization except 'shipped'; CPU ms: "
+          f"process time of all threads; load average {os.getloadavg()[0]:.1f}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

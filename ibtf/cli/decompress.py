@@ -1,32 +1,38 @@
-"""``ibtf decompress EXPORT_DIR FILE -o IMAGE.png``: decode a bitstream to a PNG."""
+"""``ibtf decompress FILE -o IMAGE.png``: decode a bitstream to a PNG."""
+import argparse
 import json
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "decompress", help="decode a codec bitstream into a PNG",
-        description="EXPORT_DIR must be the codec export that wrote FILE (its model id is "
-                    "checked).")
-    parser.add_argument("export", metavar="EXPORT_DIR")
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Decodes FILE with the shipped pretrained codec that wrote it (found by the "
+                    "model id in its header) or with --model EXPORT, which must be the export "
+                    "that wrote it.")
     parser.add_argument("file", metavar="FILE")
     parser.add_argument("-o", "--output", required=True, metavar="IMAGE.png")
+    parser.add_argument("--model", default=None, metavar="EXPORT",
+                        help="the codec export that wrote FILE (default: the shipped codec "
+                             "named by FILE's model id)")
     parser.set_defaults(func=run)
 
 
 def run(args):
     import os
 
-    from ibtf.data.images import write_png
-    from ibtf.models.codecs import bitstream
-    from ibtf.models.codecs.export import LoadedCodec
-
     if not os.path.isfile(args.file):
         raise FileNotFoundError(f"FILE {args.file!r} does not exist")
     if not args.output.lower().endswith(".png"):
         raise ValueError(f"-o {args.output!r} must end in .png (the output is PNG)")
-    codec = LoadedCodec(args.export)
+    from ibtf.data.images import write_png
+    from ibtf.models.codecs import bitstream
+    from ibtf.models.codecs.export import LoadedCodec
+    from ibtf.models.codecs.shipped import codec_for_stream
+
     with open(args.file, "rb") as f:
         data = f.read()
+    codec = LoadedCodec(args.model) if args.model else codec_for_stream(data)
     image = bitstream.decompress(codec, data)
     write_png(args.output, image)
     print(json.dumps({"output": args.output, "height": image.shape[0],

@@ -1,7 +1,14 @@
-"""Images for the codecs: sklearn digits, sklearn's sample photos, crops, and PNG/JPEG files.
+"""Images for the codecs: sklearn digits, package-shipped photos with a fixed train/held-out
+split, crops, and PNG/JPEG files.
 
 Images are uint8 arrays [height, width, channels]; ``to_float`` maps them to [0, 1] for
-training. Reading files needs Pillow (the ``data`` extra), the sets need scikit-learn.
+training. Reading files needs Pillow (the ``data`` extra), the sets need scikit-learn and
+scikit-image (both in the ``data`` extra); one held-out photo ships with matplotlib.
+
+The photo split (``load_photo_split``) never copies an image into this repository: every photo
+is read from the package that ships it. Training photos and held-out photos are disjoint
+images of different scenes; scikit-image's right view of the stereo motorcycle is left out
+entirely, since it nearly duplicates the held-out left view.
 """
 import os
 
@@ -9,7 +16,8 @@ import numpy as np
 
 from ibtf._keras import tf
 
-__all__ = ["load_digits_images", "load_sample_photos", "random_crops", "crop_dataset",
+__all__ = ["load_digits_images", "load_sample_photos", "load_photo_split", "load_photos",
+           "TRAIN_PHOTOS", "HELDOUT_PHOTOS", "EXCLUDED_PHOTOS", "random_crops", "crop_dataset",
            "to_float", "read_image", "read_image_dir", "write_png", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -30,6 +38,63 @@ def load_sample_photos():
     bunch = load_sample_images()
     return {os.path.splitext(os.path.basename(name))[0]: np.asarray(image, np.uint8)
             for name, image in zip(bunch.filenames, bunch.images)}
+
+
+# (package, name): where each photo ships. Grayscale training photos are replicated to RGB.
+TRAIN_PHOTOS = (("sklearn", "china"), ("sklearn", "flower"), ("skimage", "astronaut"),
+                ("skimage", "coffee"), ("skimage", "hubble_deep_field"), ("skimage", "retina"),
+                ("skimage", "immunohistochemistry"), ("skimage", "camera"),
+                ("skimage", "coins"), ("skimage", "grass"), ("skimage", "gravel"),
+                ("skimage", "brick"))
+HELDOUT_PHOTOS = (("skimage", "chelsea"), ("skimage", "rocket"),
+                  ("skimage", "motorcycle_left"), ("matplotlib", "grace_hopper"))
+EXCLUDED_PHOTOS = (("skimage", "motorcycle_right"),)  # stereo twin of a held-out photo
+
+
+def _rgb(array):
+    array = np.asarray(array, np.uint8)
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(array[:, :, :3])
+
+
+def _load_photo(package, name):
+    if package == "sklearn":
+        return load_sample_photos()[name]
+    if package == "matplotlib":
+        import matplotlib.cbook
+        from PIL import Image
+        with Image.open(matplotlib.cbook.get_sample_data(f"{name}.jpg")) as image:
+            return np.asarray(image.convert("RGB"))
+    if package == "skimage":
+        try:
+            import skimage.data
+        except ImportError:
+            raise ValueError("the photo split needs scikit-image: pip install "
+                             "'ibtf[data]'") from None
+        if name.startswith("motorcycle_"):
+            left, right, _ = skimage.data.stereo_motorcycle()
+            return _rgb(left if name.endswith("left") else right)
+        return _rgb(getattr(skimage.data, name)())
+    raise ValueError(f"unknown photo package {package!r}")
+
+
+def load_photos(entries):
+    """{name: uint8 [H, W, 3]} for (package, name) entries such as ``HELDOUT_PHOTOS``."""
+    return {name: _load_photo(package, name) for package, name in entries}
+
+
+def load_photo_split():
+    """(train, held_out): two {name: uint8 [H, W, 3]} dicts of real photos that ship with
+    scikit-learn, scikit-image and matplotlib (``TRAIN_PHOTOS``, ``HELDOUT_PHOTOS``).
+
+    Train (12 photos, 4.7 megapixels): sklearn's china and flower; skimage's astronaut,
+    coffee, hubble_deep_field, retina, immunohistochemistry and the grayscale camera, coins,
+    grass, gravel and brick (replicated to RGB). Held out (4 colour photos, 1.09 megapixels):
+    skimage's chelsea (cat), rocket and the left motorcycle view, and matplotlib's
+    grace_hopper. No photo appears in both, and no crop of a held-out photo is ever trained on.
+    """
+    return load_photos(TRAIN_PHOTOS), load_photos(HELDOUT_PHOTOS)
 
 
 def to_float(images):

@@ -42,12 +42,12 @@ def test_compress_decompress_eval_plot(trained, tmp_path, capsys):
     digit = np.zeros((8, 8), np.uint8)
     digit[2:6, 3:5] = 255
     Image.fromarray(digit).save(tmp_path / "digit.png")
-    assert main(["compress", str(trained), str(tmp_path / "digit.png"),
-                 "-o", str(tmp_path / "digit.ibtc")]) == 0
+    assert main(["compress", str(tmp_path / "digit.png"), "-o", str(tmp_path / "digit.ibtc"),
+                 "--model", str(trained)]) == 0
     info, _ = _last_json(capsys)
     assert info["bytes"] == os.path.getsize(tmp_path / "digit.ibtc")
-    assert main(["decompress", str(trained), str(tmp_path / "digit.ibtc"),
-                 "-o", str(tmp_path / "back.png")]) == 0
+    assert main(["decompress", str(tmp_path / "digit.ibtc"), "-o", str(tmp_path / "back.png"),
+                 "--model", str(trained)]) == 0
     capsys.readouterr()
     back = np.asarray(Image.open(tmp_path / "back.png"))
     assert back.shape == (8, 8) and back.dtype == np.uint8
@@ -65,19 +65,32 @@ def test_compress_decompress_eval_plot(trained, tmp_path, capsys):
 @pytest.mark.parametrize("argv, match", [
     (["codec", "train", "--data", "photos", "--lambda-c", "1", "--out", "x"], "digits"),
     (["codec", "train", "--data", "/no/such/dir", "--out", "x"], "not a directory"),
-    (["compress", "/no/such/export", "img.png", "-o", "f"], "no saved_model.pb"),
+    (["compress", "img.png", "-o", "f"], "does not exist"),
+    (["compress", "img.png", "-o", "f", "--quality", "5"], None),
 ])
 def test_errors_are_one_line_and_exit_2(argv, match, capsys, tmp_path):
     os.chdir(tmp_path)
+    if match is None:  # argparse's own refusal (bad choice): usage + one error line
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+        return
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and match in err
 
 
+def test_compress_with_a_missing_export(tmp_path, capsys):
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "img.png")
+    assert main(["compress", str(tmp_path / "img.png"), "-o", str(tmp_path / "f"),
+                 "--model", str(tmp_path / "no_export")]) == 2
+    assert "no saved_model.pb" in capsys.readouterr().err
+
+
 def test_decompress_of_a_corrupt_file(trained, tmp_path, capsys):
     trained = trained[0]
     (tmp_path / "bad.ibtc").write_bytes(b"IBTC" + b"\0" * 40)
-    assert main(["decompress", str(trained), str(tmp_path / "bad.ibtc"),
-                 "-o", str(tmp_path / "x.png")]) == 2
+    assert main(["decompress", str(tmp_path / "bad.ibtc"), "-o", str(tmp_path / "x.png"),
+                 "--model", str(trained)]) == 2
     assert "bitstream" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "x.png")

@@ -407,6 +407,14 @@ class CodecModel(IBModel):
         self._ensure_built(x)
         return self._estimated_bits(edge_pad(x, self.stride), self.coders())
 
+    def training_bits(self, images):
+        """Per-image bits of the training-time rate estimate (uniform noise in place of
+        rounding, the rate term the objective minimizes) for images [B, H, W, C] in [0, 1]:
+        the figure a training log reports, here on images of the caller's choosing."""
+        x = tf.convert_to_tensor(self.check_images(images), tf.float32)
+        self._ensure_built(x)
+        return self._noisy_forward(edge_pad(x, self.stride))[1]
+
     def coding_functions(self):
         """{"compress", "decompress"} tf.functions with explicit input signatures.
 

@@ -12,9 +12,11 @@ from ibtf.metrics.image import ms_ssim, psnr
 from ibtf.models.codecs import bitstream, make_codec
 
 __all__ = ["CodecData", "load_codec_data", "codec_kwargs", "train_codec", "evaluate_codec",
-           "digits_classifier", "summarize"]
+           "digits_classifier", "summarize", "split_files", "with_references",
+           "DIR_HELDOUT_FRACTION", "rate_agreement"]
 
 DIGITS_TEST_FRACTION = 0.3  # ibtf.losses.load_digits_split's default: the classifier's split
+DIR_HELDOUT_FRACTION = 0.25  # of a directory's files (every 4th by sorted name) held out
 
 
 class CodecData:
@@ -46,9 +48,23 @@ def digits_split(seed=0):
     return (as_uint8(x_train), y_train), (as_uint8(x_test), y_test)
 
 
+def split_files(names):
+    """Splits sorted file names into (train, held_out): every 4th name (the 4th, 8th, ...)
+    is held out, at least one; a single file cannot be split (ValueError)."""
+    names = sorted(names)
+    if len(names) < 2:
+        raise ValueError(f"{len(names)} image file(s): a directory needs at least 2 images so "
+                         "that evaluation runs on images the codec never trained on")
+    step = round(1 / DIR_HELDOUT_FRACTION)
+    held = [n for i, n in enumerate(names) if i % step == step - 1] or names[-1:]
+    return [n for n in names if n not in held], held
+
+
 def load_codec_data(source, patch=64, crops=512, seed=0, eval_limit=None):
-    """``source``: "digits", "photos" (sklearn's china and flower) or a directory of
-    PNG/JPEG files. Photos and directories train on random ``patch`` crops."""
+    """``source``: "digits" (the classifier's 70/30 split), "photos" (the package photo split
+    of ``ibtf.data.images.load_photo_split``: crops of 12 training photos, evaluation on 4
+    other held-out photos) or a directory of PNG/JPEG files (every 4th file by name held out,
+    ``split_files``). Evaluation never sees an image whose crops were trained on."""
     if source == "digits":
         (train, train_labels), (test, test_labels) = digits_split(seed)
         if eval_limit:
@@ -57,19 +73,23 @@ def load_codec_data(source, patch=64, crops=512, seed=0, eval_limit=None):
                          test_labels, train_labels,
                          note=f"digits: {len(train)} train / {len(test)} held-out test")
     if source == "photos":
-        photos = image_data.load_sample_photos()
-        names = sorted(photos)
-        train = image_data.random_crops([photos[n] for n in names], patch, crops, seed)
-        return CodecData("photos", train, [photos[n] for n in names], names,
-                         note="photos: trained on crops of the evaluated photos")
-    files = image_data.read_image_dir(source, channels=3)
-    names, images = [n for n, _ in files], [a for _, a in files]
+        train_photos, heldout = image_data.load_photo_split()
+        train = image_data.random_crops([train_photos[n] for n in sorted(train_photos)],
+                                        patch, crops, seed)
+        names = sorted(heldout)[:eval_limit] if eval_limit else sorted(heldout)
+        return CodecData("photos", train, [heldout[n] for n in names], names,
+                         note=f"photos: trained on crops of {len(train_photos)} package "
+                              f"photos, evaluated on {len(names)} held-out photos")
+    files = dict(image_data.read_image_dir(source, channels=3))
+    train_names, held_names = split_files(files)
+    images = [files[n] for n in train_names]
     size = min(patch, *(min(a.shape[:2]) for a in images))
     train = image_data.random_crops(images, size, crops, seed)
     if eval_limit:
-        images, names = images[:eval_limit], names[:eval_limit]
-    return CodecData(source, train, images, names,
-                     note=f"{source}: trained on crops of the evaluated images")
+        held_names = held_names[:eval_limit]
+    return CodecData(source, train, [files[n] for n in held_names], held_names,
+                     note=f"{source}: trained on crops of {len(train_names)} files, evaluated "
+                          f"on {len(held_names)} held-out files (every 4th by name)")
 
 
 def codec_kwargs(data, model="hyperprior", filters=None):
@@ -166,6 +186,49 @@ def evaluate_codec(codec, images, names=None, labels=None, classifier=None):
         for record, label, guess in zip(records, labels, predicted):
             record["label"], record["correct"] = int(label), bool(int(guess) == int(label))
     return records
+
+
+def rate_agreement(codec, images, header_bytes=True):
+    """The three rates of a trained ``CodecModel`` on the same images, in bits per pixel:
+
+    * ``training_estimate_bpp``: the training-time estimate (noisy latents, the objective's
+      rate term; ``CodecModel.training_bits``),
+    * ``estimate_bpp``: the evaluation estimate (information content of the quantized latents
+      under the coder's prior; ``CodecModel.estimated_bits``),
+    * ``file_bpp``: 8 * real file bytes / pixels (header included; ``payload_bpp`` without),
+
+    and their ratios ``file_over_estimate`` (payload over the evaluation estimate) and
+    ``training_over_estimate``. Totals over images (rates weighted by pixels).
+    """
+    pixels, noisy, estimated, payload, files = 0, 0.0, 0.0, 0, 0
+    for image in images:
+        image = bitstream.as_uint8_image(image, codec.channels)
+        x = image[None].astype(np.float32) / 255.0
+        noisy += float(codec.training_bits(x).numpy()[0])
+        estimated += float(codec.estimated_bits(x).numpy()[0])
+        data = bitstream.compress(codec, image)
+        files += len(data)
+        payload += len(data) - bitstream.header_size(codec.num_strings)
+        pixels += image.shape[0] * image.shape[1]
+    return {"training_estimate_bpp": noisy / pixels, "estimate_bpp": estimated / pixels,
+            "payload_bpp": 8.0 * payload / pixels, "file_bpp": 8.0 * files / pixels,
+            "file_over_estimate": 8.0 * payload / estimated,
+            "training_over_estimate": noisy / estimated}
+
+
+def with_references(summary, images, curves=None):
+    """Adds JPEG's and WebP's PSNR (Pillow, same images) at the summary's bpp:
+    ``jpeg_psnr_at_bpp``, ``webp_psnr_at_bpp`` (None outside their swept range) and the
+    differences ``psnr_vs_jpeg_db``, ``psnr_vs_webp_db``."""
+    from ibtf.models.codecs.reference import at_bpp, pillow_curve
+    summary = dict(summary)
+    for codec in ("jpeg", "webp"):
+        curve = (curves or {}).get(codec) or pillow_curve(images, codec, with_ms_ssim=False)
+        reference = at_bpp(curve, summary["bpp"])
+        summary[f"{codec}_psnr_at_bpp"] = reference
+        summary[f"psnr_vs_{codec}_db"] = None if reference is None else \
+            summary["psnr"] - reference
+    return summary
 
 
 def summarize(records):

@@ -579,9 +579,32 @@ class TEBForecaster(IBModel):
 
         return {"serving_default": serve}
 
+    def _common_draws(self, dist, seed):
+        """One draw of y per code from its component, ``[S, B, H, dt]``, made from noise of
+        shape ``[S, 1, H, dt]`` shared by every window (common random numbers): a window's
+        draws, and so its ``transfer_nats``, do not depend on the batch it is served in (a
+        stream serving one window gives the batch job's value)."""
+        batch = dist.batch_shape_tensor()
+        shape = tf.stack([batch[0], 1, batch[2], batch[3]])
+        s1, s2 = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        if self.distribution == "normal":
+            return dist.loc + dist.scale * tf.random.stateless_normal(shape, s1)
+        if self.distribution == "student_t":
+            u = tf.random.stateless_uniform(shape, s1, minval=1e-6, maxval=1 - 1e-6)
+            return dist.quantile(u)
+        # Mixture: the component whose cumulative weight first exceeds u, then its normal.
+        u = tf.random.stateless_uniform(shape, s1)
+        weights = tf.math.cumsum(tf.nn.softmax(dist.mixture_distribution.logits, -1), axis=-1)
+        pick = tf.minimum(tf.reduce_sum(tf.cast(weights < u[..., None], tf.int32), -1),
+                          self.num_components - 1)
+        normal = dist.components_distribution
+        loc = tf.gather(normal.loc, pick[..., None], batch_dims=4)[..., 0]
+        scale = tf.gather(normal.scale, pick[..., None], batch_dims=4)[..., 0]
+        return loc + scale * tf.random.stateless_normal(shape, s2)
+
     def _request_transfer(self, inputs, dist, pred, reference):
         """MC estimate of KL(p_TEB || p_ref) per window: draws y from each code's component."""
-        draws = dist.sample(seed=self._seed(_TRANSFER_STREAM))           # [S, B, H, dt]
+        draws = self._common_draws(dist, self._seed(_TRANSFER_STREAM))   # [S, B, H, dt]
         ref_dist, _ = reference._forward(inputs, training=False)
         ref = _Predictive(ref_dist)
         # Both models standardise with the same training-row scaler, so the Jacobians cancel.
