@@ -48,6 +48,7 @@ def _bad_inputs(tmp):
         "forecast backtest": ["forecast", "backtest", empty_csv, "--source", "a", "--target",
                               "b"],
         "forecast plot": ["forecast", "plot", missing, missing + ".csv", "--out", "x.png"],
+        "forecast stream": ["forecast", "stream", missing, "--input", missing + ".csv"],
         "forecast (usage)": ["forecast", "fit"],
         "codec train": ["codec", "train", "--data", "digits", "--epochs", "0", "--out",
                         os.path.join(tmp, "c")],
