@@ -10,3 +10,4 @@ __all__ = []
 # --- block 1: FactorVAE, InfoGAN, GWAE, St-RKM --------------------------------------------
 
 # --- end of block 1 ------------------------------------------------------------------------
+from ibtf.models.disentangle import zoo_checks_part2  # noqa: E402,F401  (DIM, GMM-prior VAE, CMI)
