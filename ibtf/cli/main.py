@@ -13,7 +13,7 @@ import ibtf
 
 # Subcommand modules under ibtf.cli, in the order `ibtf --help` lists them.
 SUBCOMMANDS = ("info", "theory", "mi", "forecast", "codec", "compress", "decompress", "zoo",
-               "serving")
+               "serving", "agents")
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError)
 
