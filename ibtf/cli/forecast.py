@@ -54,8 +54,9 @@ def add_parser(subparsers):
     plot.add_argument("--last", type=int, default=200, help="plot the last N windows")
     plot.set_defaults(func=run_plot)
 
-    from ibtf.cli import forecast_stream
+    from ibtf.cli import forecast_online, forecast_stream
     forecast_stream.add_parser(sub)
+    forecast_online.add_parser(sub)
 
 
 def _data_args(parser):

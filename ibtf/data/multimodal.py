@@ -171,6 +171,35 @@ class LinearGaussianBimodal:
         gain = np.linalg.solve(s_aa, s_ab).T
         return np.asarray(xa, np.float64) @ gain.T, s_bb - gain @ s_ab
 
+    def marginal_log_likelihood(self, x, modality):
+        """Exact ln p(x_m) per example for ``modality`` "a" or "b", nats."""
+        if modality not in ("a", "b"):
+            raise ValueError(f"modality={modality!r} must be 'a' or 'b'")
+        da = len(self.a_matrix)
+        part = slice(0, da) if modality == "a" else slice(da, None)
+        cov = self._joint_cov()[part, part]
+        x = np.asarray(x, np.float64)
+        _, logdet = np.linalg.slogdet(cov)
+        quad = np.einsum("ni,ij,nj->n", x, np.linalg.inv(cov), x)
+        return -0.5 * (quad + logdet + x.shape[1] * np.log(2 * np.pi))
+
+    def mutual_information(self):
+        """Exact I(x_a; x_b) = 1/2 ln(det S_aa det S_bb / det S), nats."""
+        cov = self._joint_cov()
+        da = len(self.a_matrix)
+        logdet = [np.linalg.slogdet(c)[1] for c in (cov[:da, :da], cov[da:, da:], cov)]
+        return 0.5 * (logdet[0] + logdet[1] - logdet[2])
+
+    def latent_information(self, modality):
+        """Exact I(x_m; z) = 1/2 sum_i ln(1 + s_i^2 / sigma_m^2) for A_m = Q diag(s), nats: the
+        expected KL from the exact posterior p(z|x_m) to the prior (rotation-invariant)."""
+        if modality not in ("a", "b"):
+            raise ValueError(f"modality={modality!r} must be 'a' or 'b'")
+        a, sigma = ((self.a_matrix, self.noise_a) if modality == "a"
+                    else (self.b_matrix, self.noise_b))
+        s2 = np.sum(np.square(a), axis=0)
+        return 0.5 * float(np.sum(np.log1p(s2 / sigma ** 2)))
+
     def log_likelihood(self, xa, xb):
         """Exact ln p(x_a, x_b) per example, nats: the N(0, A A^T + diag sigma^2) density."""
         x = np.concatenate([xa, xb], 1).astype(np.float64)

@@ -17,16 +17,24 @@ __all__ = ["cross_coherence", "joint_coherence", "latent_probe_accuracy",
            "importance_weighted_log_likelihood", "unimodal_classifier"]
 
 
-def unimodal_classifier(x, y, offset=0, num_classes=10, seed=0):
-    """A logistic-regression classifier of one modality, as a callable array -> class ids.
+def unimodal_classifier(x, y, offset=0, num_classes=10, seed=0, kind="logistic"):
+    """A classifier of one modality, as a callable array -> class ids.
 
     ``y`` are the classes the modality's data show (for the digits pairing's second modality,
     (d + 1) mod 10). ``offset`` maps predictions back to the shared label space: the callable
-    returns (prediction - offset) mod num_classes. Needs scikit-learn (the ``data`` extra).
+    returns (prediction - offset) mod num_classes. ``kind``: "logistic" (logistic regression)
+    or "svm" (an RBF support-vector machine, gamma 0.1, C 5: >= 0.99 held-out accuracy on the
+    digits pairing, the judge of the MultiVae protocol). Needs scikit-learn (``data`` extra).
     """
-    from sklearn.linear_model import LogisticRegression
+    if kind not in ("logistic", "svm"):
+        raise ValueError(f"kind={kind!r} must be 'logistic' or 'svm'")
     x = np.asarray(x, np.float32).reshape(len(x), -1)
-    model = LogisticRegression(max_iter=2000, random_state=seed).fit(x, y)
+    if kind == "svm":
+        from sklearn.svm import SVC
+        model = SVC(gamma=0.1, C=5.0, random_state=seed).fit(x, y)
+    else:
+        from sklearn.linear_model import LogisticRegression
+        model = LogisticRegression(max_iter=2000, random_state=seed).fit(x, y)
 
     def classify(data):
         data = np.asarray(data, np.float32).reshape(len(data), -1)
@@ -40,10 +48,13 @@ def cross_coherence(model, inputs, labels, target, classifier, mask=None, num_sa
     """Fraction of examples whose generated ``target`` is classified as their label.
 
     Generations are decoder means at ``num_samples`` draws z ~ q(z|X_S) from the modalities
-    given in ``inputs`` (and ``mask``); the result averages over draws.
+    given in ``inputs`` (and ``mask``); the result averages over draws. ``num_samples=None``
+    decodes the posterior mean instead (one generation per example).
     """
     labels = np.asarray(labels).reshape(-1)
     generated = model.generate(inputs, target, mask=mask, num_samples=num_samples)
+    if num_samples is None:
+        generated = generated[None]
     hits = [np.mean(classifier(g) == labels) for g in generated]
     return float(np.mean(hits))
 

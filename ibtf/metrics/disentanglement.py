@@ -1,0 +1,141 @@
+"""Disentanglement metrics on data with known generative factors."""
+import dataclasses
+
+import numpy as np
+
+__all__ = ["FactorVAEScore", "factor_vae_score", "linear_probe_accuracy"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FactorVAEScore:
+    """Result of ``factor_vae_score``.
+
+    Attributes:
+      eval_accuracy: the score, the majority-vote classifier's accuracy on held-out votes.
+      train_accuracy: its accuracy on the votes it was fitted to.
+      active_dims: number of representation dimensions whose global variance exceeds the
+        prune threshold (only those vote).
+      votes: int [num_dims, num_factors] training votes (which dimension won for which factor).
+    """
+
+    eval_accuracy: float
+    train_accuracy: float
+    active_dims: int
+    votes: np.ndarray = dataclasses.field(repr=False, compare=False)
+
+
+def _check_int(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+    return int(value)
+
+
+def _represent(represent, observations):
+    codes = np.asarray(represent(observations), dtype=np.float64)
+    if codes.ndim != 2 or codes.shape[0] != len(observations):
+        raise ValueError(f"represent must map n observations to an [n, dims] array, got shape "
+                         f"{codes.shape} for {len(observations)} observations")
+    return codes
+
+
+def factor_vae_score(represent, data, *, batch_size=64, num_train=800, num_eval=400,
+                     num_variance_estimate=5000, prune_threshold=0.0, seed=0):
+    """The FactorVAE disentanglement metric (Kim & Mnih 2018, Sec. 4).
+
+    One vote: draw a factor k uniformly, draw ``batch_size`` factor vectors that all share the
+    same value of factor k (the others free), represent their observations, divide every
+    dimension by its global standard deviation (over ``num_variance_estimate`` random draws),
+    and take ``d* = argmin_d Var(z_d / s_d)`` over the active dimensions. The pair (d*, k) is
+    one training point; the classifier is the majority vote ``k(d) = argmax_k V[d, k]`` and the
+    score is its accuracy on fresh votes. A disentangled representation with one dimension per
+    factor scores 1; with F factors a constant representation scores 0 (no active dimension)
+    and a random one about 1/F.
+
+    Args:
+      represent: function mapping observations [n, ...] to codes [n, dims] (e.g. the encoder's
+        mean).
+      data: an object with ``factor_sizes``, ``sample_factors(n, rng)`` and ``images(factors)``
+        (e.g. ``ibtf.data.procedural_shapes.ProceduralShapes``).
+      batch_size: observations per vote (L in the paper; disentanglement_lib uses 64).
+      num_train, num_eval: votes to fit and to score the classifier.
+      num_variance_estimate: draws for the global variances.
+      prune_threshold: dimensions with global variance <= this do not vote (collapsed units).
+      seed: numpy seed.
+
+    Returns:
+      ``FactorVAEScore``.
+    """
+    batch_size = _check_int("batch_size", batch_size, 2)
+    num_train = _check_int("num_train", num_train, 1)
+    num_eval = _check_int("num_eval", num_eval, 1)
+    num_variance_estimate = _check_int("num_variance_estimate", num_variance_estimate, 2)
+    rng = np.random.default_rng(seed)
+    sizes = tuple(data.factor_sizes)
+    global_var = np.var(_represent(represent, data.images(
+        data.sample_factors(num_variance_estimate, rng))), axis=0, ddof=1)
+    active = global_var > prune_threshold
+    if not active.any():
+        votes = np.zeros((len(global_var), len(sizes)), dtype=np.int64)
+        return FactorVAEScore(0.0, 0.0, 0, votes)
+    scale = np.sqrt(global_var[active])
+
+    def vote_matrix(num_votes):
+        votes = np.zeros((len(global_var), len(sizes)), dtype=np.int64)
+        factors_chosen = rng.integers(0, len(sizes), size=num_votes)
+        batches = []
+        for k in factors_chosen:
+            factors = data.sample_factors(batch_size, rng)
+            factors[:, k] = factors[0, k]
+            batches.append(factors)
+        codes = _represent(represent, data.images(np.concatenate(batches)))
+        codes = codes[:, active].reshape(num_votes, batch_size, -1) / scale
+        winners = np.flatnonzero(active)[np.argmin(np.var(codes, axis=1, ddof=1), axis=1)]
+        np.add.at(votes, (winners, factors_chosen), 1)
+        return votes
+
+    train_votes = vote_matrix(num_train)
+    classifier = np.argmax(train_votes, axis=1)
+    train_accuracy = train_votes.max(axis=1).sum() / num_train
+    eval_votes = vote_matrix(num_eval)
+    eval_accuracy = eval_votes[np.arange(len(classifier)), classifier].sum() / num_eval
+    return FactorVAEScore(float(eval_accuracy), float(train_accuracy), int(active.sum()),
+                          train_votes)
+
+
+def linear_probe_accuracy(codes, factors, *, test_fraction=0.3, ridge=1e-3, seed=0):
+    """Mean over factors of a linear probe's held-out accuracy at predicting the factor value.
+
+    For each factor a ridge-regularised least-squares map from ``[codes, 1]`` to the one-hot
+    factor value is fitted on a random ``1 - test_fraction`` of the rows, and the argmax of its
+    output is scored on the rest. A code that holds each factor linearly scores 1; chance is
+    the mean of 1 / (number of values).
+
+    Args:
+      codes: [n, dims] array.
+      factors: int [n, F] array of factor values.
+      test_fraction: share of rows held out.
+      ridge: the l2 penalty (relative to the codes' mean square).
+      seed: numpy seed of the split.
+
+    Returns:
+      (mean accuracy, [F] per-factor accuracies).
+    """
+    codes = np.asarray(codes, np.float64)
+    factors = np.asarray(factors)
+    if codes.ndim != 2 or factors.ndim != 2 or len(codes) != len(factors):
+        raise ValueError(f"codes [n, dims] and factors [n, F] must have the same n, got shapes "
+                         f"{codes.shape} and {factors.shape}")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(codes))
+    n_test = max(1, int(round(test_fraction * len(codes))))
+    test, train = order[:n_test], order[n_test:]
+    mean, std = codes[train].mean(0), codes[train].std(0) + 1e-12
+    design = np.concatenate([(codes - mean) / std, np.ones((len(codes), 1))], axis=1)
+    gram = design[train].T @ design[train] + ridge * len(train) * np.eye(design.shape[1])
+    accuracies = []
+    for k in range(factors.shape[1]):
+        values = factors[:, k]
+        onehot = np.eye(values.max() + 1)[values]
+        weights = np.linalg.solve(gram, design[train].T @ onehot[train])
+        accuracies.append(np.mean(np.argmax(design[test] @ weights, axis=1) == values[test]))
+    return float(np.mean(accuracies)), np.asarray(accuracies)
