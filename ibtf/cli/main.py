@@ -13,13 +13,44 @@ import ibtf
 
 # Subcommand modules under ibtf.cli, in the order `ibtf --help` lists them.
 SUBCOMMANDS = ("info", "theory", "mi", "forecast", "codec", "compress", "decompress", "zoo",
-               "serving")
+               "serving", "agents")
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError)
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: X)" unless the help already states its default or the option is
+    required."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text.lower() or action.required:
+            return text
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    """Every (sub)command's parser: --help shows each option's default, a usage error is one
+    line on stderr with exit status 2 (argparse would print the usage block first)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        action = super().add_argument(*args, **kwargs)
+        # ArgumentDefaultsHelpFormatter only shows defaults of options that have a help text.
+        if action.option_strings and action.help is None and \
+                action.default not in (None, argparse.SUPPRESS):
+            action.help = "default: %(default)s"
+        return action
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ibtf",
         description="Variational information bottlenecks for TensorFlow/Keras.",
     )

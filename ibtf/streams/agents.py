@@ -12,7 +12,7 @@ import contextlib
 import importlib
 import io
 
-__all__ = ["import_tf_agents"]
+__all__ = ["POLICIES", "buffer_rows", "buffer_windows_dataset", "collect", "import_tf_agents"]
 
 
 def import_tf_agents(module=None):
@@ -26,3 +26,129 @@ def import_tf_agents(module=None):
     except ImportError as error:
         raise ImportError(f"tf-agents is needed here ({error}): pip install 'ibtf[agents]'") \
             from error
+
+
+POLICIES = ("random",)
+_FIRST = 0      # tf_agents.trajectories.StepType.FIRST
+
+
+def collect(env="CartPole-v1", policy="random", steps=1000, seed=0):
+    """Runs a tf-agents environment and policy through a driver into a replay buffer.
+
+    ``suite_gym.load(env)`` wrapped as a ``TFPyEnvironment``, a ``RandomTFPolicy``, a
+    ``DynamicStepDriver`` for ``steps`` steps (episodes restart as they end; each boundary adds
+    the episode's terminal observation as one more row) and a ``TFUniformReplayBuffer`` that
+    keeps every trajectory in order.
+
+    Args:
+      env: a gym environment id with a discrete or continuous 1-D action and a 1-D observation.
+      policy: ``"random"`` (uniform over the action spec).
+      steps: driver steps. seed: seeds the environment and the policy.
+
+    Returns:
+      The replay buffer (its items are ``Trajectory``s; see `buffer_rows`).
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"policy={policy!r} is not known: use one of {POLICIES}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+        raise ValueError(f"steps={steps!r} must be an integer >= 2")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an integer, got {seed!r}")
+    suite_gym = import_tf_agents("environments.suite_gym")
+    tf_py_environment = import_tf_agents("environments.tf_py_environment")
+    random_tf_policy = import_tf_agents("policies.random_tf_policy")
+    buffers = import_tf_agents("replay_buffers.tf_uniform_replay_buffer")
+    driver = import_tf_agents("drivers.dynamic_step_driver")
+    import gym
+    from ibtf._keras import tf
+    try:
+        py_env = suite_gym.load(env)
+    except gym.error.Error as error:
+        raise ValueError(f"env={env!r} is not a gym environment here ({error}): try "
+                         "CartPole-v1") from None
+    obs_spec = py_env.observation_spec()
+    if len(obs_spec.shape) != 1:
+        raise ValueError(f"env={env!r} has observations of shape {obs_spec.shape}; rows need a "
+                         "1-D observation vector")
+    py_env.seed(seed)
+    tf.random.set_seed(seed)
+    tf_env = tf_py_environment.TFPyEnvironment(py_env)
+    agent_policy = random_tf_policy.RandomTFPolicy(tf_env.time_step_spec(), tf_env.action_spec())
+    # Boundary steps (terminal -> first) are not counted by the driver: room for them too.
+    buffer = buffers.TFUniformReplayBuffer(agent_policy.trajectory_spec, batch_size=1,
+                                           max_length=2 * steps + 16)
+    run = driver.DynamicStepDriver(tf_env, agent_policy, observers=[buffer.add_batch],
+                                   num_steps=steps).run
+    common = import_tf_agents("utils.common")
+    common.function(run)()                 # one graph loop (tf-agents' tf.function, no autograph)
+    return buffer
+
+
+def _trajectories(buffer):
+    """The buffer's items in the order they were added (one deterministic pass)."""
+    from ibtf._keras import tf
+    n = int(buffer.num_frames())
+    data = buffer.as_dataset(single_deterministic_pass=True).batch(max(n, 1))
+    items = next(iter(data))[0]
+    return tf.nest.map_structure(lambda t: t.numpy(), items)
+
+
+def buffer_rows(buffer):
+    """One row per step: ``episode``, ``step``, ``action``, ``reward``, ``obs_0..obs_{k-1}``.
+
+    ``episode`` counts from 0 and grows at each FIRST step; ``step`` counts within the episode;
+    ``action`` is the action taken after observing ``obs`` (its effect shows in the next row),
+    ``reward`` the reward it earned.
+    """
+    import numpy as np
+    import pandas as pd
+    traj = _trajectories(buffer)
+    first = np.asarray(traj.step_type) == _FIRST
+    episode = np.cumsum(first) - 1 if first.any() and first[0] else np.cumsum(first)
+    start = np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))
+    obs = np.asarray(traj.observation, np.float64).reshape(len(first), -1)
+    action = np.asarray(traj.action)
+    if action.ndim > 1:
+        if action.reshape(len(first), -1).shape[1] != 1:
+            raise ValueError("rows hold one action column: the environment's action must be a "
+                             "scalar")
+        action = action.reshape(-1)
+    frame = pd.DataFrame({"episode": episode, "step": np.arange(len(first)) - start,
+                          "action": action, "reward": np.asarray(traj.reward, np.float64)})
+    for j in range(obs.shape[1]):
+        frame[f"obs_{j}"] = obs[:, j]
+    return frame
+
+
+def buffer_windows_dataset(buffer, source="action", target="obs_1", *, history=4, horizon=1,
+                           batch_size=64, shuffle=True, seed=0, drop_remainder=True):
+    """TEB windows straight from a replay buffer, as the ``tf.data.Dataset`` that
+    `TEBForecaster.fit` takes (no CSV round trip), and the `StreamScaler` of its rows.
+
+    Windows lie within one episode: ``x[s:s+L]`` (``source``), ``y[s:s+L]`` -> ``y[s+L:s+L+H]``
+    (``target``). Columns are those of `buffer_rows`.
+
+    Returns:
+      ``(dataset, scaler)``: batches ``({'source_history', 'target_history'}, target_future)``.
+    """
+    import numpy as np
+
+    from ibtf.streams.dataset import windows_dataset
+    from ibtf.streams.scaling import StreamScaler
+    from ibtf.streams.windows import valid_window_starts
+    rows = buffer_rows(buffer)
+    cols = []
+    for name, value in (("source", source), ("target", target)):
+        value = [value] if isinstance(value, str) else list(value)
+        unknown = [c for c in value if c not in rows.columns or c in ("episode", "step")]
+        if unknown:
+            raise ValueError(f"{name}={unknown} are not row columns: pick from "
+                             f"{list(rows.columns[2:])}")
+        cols.append(value)
+    src = rows[cols[0]].to_numpy(np.float32)
+    tgt = rows[cols[1]].to_numpy(np.float32)
+    segment = rows["episode"].to_numpy()
+    starts = valid_window_starts(segment, np.zeros(len(rows), np.int8), history, horizon, 0)
+    dataset = windows_dataset(src, tgt, starts, history, horizon, batch_size=batch_size,
+                              shuffle=shuffle, seed=seed, drop_remainder=drop_remainder)
+    return dataset, StreamScaler.fit(src, tgt)

@@ -105,7 +105,8 @@ class PairedStreams:
         try:
             frame = pd.read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise ValueError(f"could not read {path!r} as CSV ({error}): give a comma-separated "
+            reason = " ".join(str(error).split())
+            raise ValueError(f"could not read {path!r} as CSV ({reason}): give a comma-separated "
                              "file with a header row") from error
         return cls(frame, time_col=time_col, **kwargs)
 

@@ -41,7 +41,7 @@ def _factor_score(model, data, seed):
                             seed=seed).eval_accuracy
 
 
-FACTORVAE_SETTINGS = {True: dict(epochs=40), False: dict(epochs=200)}
+FACTORVAE_SETTINGS = {True: dict(epochs=20), False: dict(epochs=100)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -165,7 +165,7 @@ def _gwae(quick, seed):
     return rho, 1.0, 0.1
 
 
-STRKM_EPOCHS = {True: 20, False: 100}
+STRKM_EPOCHS = {True: 15, False: 60}
 
 
 @functools.lru_cache(maxsize=None)
@@ -204,3 +204,4 @@ def _strkm_probe(quick, seed):
     return score - plain, 1.0, 1.0
 
 # --- end of block 1 ------------------------------------------------------------------------
+from ibtf.models.disentangle import zoo_checks_part2  # noqa: E402,F401  (DIM, GMM-prior VAE, CMI)

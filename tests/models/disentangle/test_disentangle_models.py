@@ -178,3 +178,30 @@ def test_registry_lists_the_four_models():
         if entry.name.startswith(("factorvae", "infogan", "gwae", "strkm")):
             module, cls = entry.model.rsplit(".", 1)
             assert hasattr(__import__(module, fromlist=[cls]), cls)
+
+
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_keras_save_without_traces_round_trips(trained, name, tmp_path):
+    from ibtf.testing import assert_same_weights, keras_roundtrip
+    model = trained[0][name]
+    restored = keras_roundtrip(model, tmp_path / name)
+    assert_same_weights(model, restored)
+    key = "encode"
+    inputs = _inputs(name)[:4]
+    arg = {"infogan": "samples", "gwae": "x"}.get(name, "images")
+    want = model.serving_signatures()[key](**{arg: tf.constant(inputs)})
+    got = restored.serving_signatures()[key](**{arg: tf.constant(inputs)})
+    for output in want:
+        np.testing.assert_allclose(got[output], want[output], rtol=1e-6, atol=1e-6)
+
+
+def test_strkm_jit_step_matches_plain_step():
+    images = _images(32)
+    results = []
+    for jit in (False, True):
+        tf.random.set_seed(0)
+        model = _strkm()
+        model.compile(keras.optimizers.Adam(1e-3), CayleyAdam(1e-2), jit_compile=jit)
+        model.fit(images, batch_size=16, epochs=1, verbose=0, shuffle=False)
+        results.append(model.encode(images))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-4, atol=1e-5)
