@@ -52,6 +52,15 @@ def add_parser(subparsers):
                        help="evaluate at most this many held-out images")
     train.add_argument("--seed", type=int, default=0, help="crops, weights and noise")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
+                       default="default",
+                       help="tf.distribute strategy; --batch-size is the global batch, split "
+                            "across replicas; multiworker reads TF_CONFIG and only the chief "
+                            "exports")
+    train.add_argument("--checkpoint-dir", default=None,
+                       help="checkpoint here and resume an interrupted run (same command)")
+    train.add_argument("--checkpoint-every", type=int, default=None,
+                       help="checkpoint every N steps (default: every epoch)")
     train.add_argument("--out", required=True, metavar="DIR", help="export directory (new)")
 
     evaluate = commands.add_parser(
@@ -102,13 +111,24 @@ def run_train(args):
     if os.path.exists(args.out) and os.listdir(args.out):
         raise FileExistsError(f"--out {args.out!r} exists and is not empty; exports are never "
                               "overwritten: pass a new directory")
+    from ibtf.distribute import check_strategy, is_chief
+    from ibtf.resume import check_checkpoint_dir
+
+    check_strategy(args.strategy)
+    check_checkpoint_dir(args.checkpoint_dir)
+    if args.checkpoint_every is not None and args.checkpoint_every < 1:
+        raise ValueError(f"--checkpoint-every {args.checkpoint_every} must be >= 1")
     data = pipeline.load_codec_data(args.data, patch=args.patch, crops=args.crops,
                                     seed=args.seed, eval_limit=args.eval_limit)
     codec, history = pipeline.train_codec(
         data, model=args.model, epochs=args.epochs, lambda_d=args.lambda_d,
         lambda_p=args.lambda_p, lambda_c=args.lambda_c,
         distortion=args.distortion, seed=args.seed, batch_size=args.batch_size,
-        filters=args.filters, verbose=0 if args.quiet else 1)
+        filters=args.filters, verbose=0 if args.quiet else 1, strategy=args.strategy,
+        checkpoint_dir=args.checkpoint_dir, checkpoint_every=args.checkpoint_every)
+    if not is_chief():     # a multi-worker non-chief: the chief evaluates and exports
+        print(json.dumps({"chief": False, "train_loss": float(history.history["loss"][-1])}))
+        return 0
     classifier = pipeline.digits_classifier(args.seed) if data.source == "digits" else None
     records = pipeline.evaluate_codec(codec, data.eval_images, data.eval_names,
                                       data.eval_labels, classifier)

@@ -5,13 +5,12 @@
     ibtf forecast backtest DATA.csv --source lead --target sales --folds 3
     ibtf forecast plot saved_models/teb_sales DATA.csv --out forecast.png
 """
-import argparse
 import json
 import os
 import sys
 
 STEP_COL = "_step"
-_HELP = dict(formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+_HELP = {}      # the ibtf parser class shows every default (ibtf.cli.main.HelpFormatter)
 
 
 def add_parser(subparsers):
@@ -48,6 +47,10 @@ def add_parser(subparsers):
                           "20 is the fewest that can give p < 0.05)")
     fit.add_argument("--surrogate-kind", default="shift", choices=("shift", "phase"),
                      help="circular time shifts of the source, or phase randomisation")
+    fit.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
+                     default="default",
+                     help="tf.distribute strategy; --batch-size is the global batch, split "
+                          "across replicas; multiworker reads TF_CONFIG, only the chief exports")
     fit.set_defaults(func=run_fit)
 
     predict = sub.add_parser("predict", help="forecasts of an export over a CSV's windows",
@@ -200,11 +203,13 @@ def run_fit(args):
     from ibtf.metrics import forecast as fm
     from ibtf.models.teb.export import export_teb
     from ibtf.models.teb.fit import fit_teb, skill_table, transfer_report
+    from ibtf.distribute import check_strategy, is_chief
+    check_strategy(args.strategy)
     if kwargs.get("surrogates"):
         print(f"fitting the target-only and TEB models, then {kwargs['surrogates']} surrogate "
               "refits for the p-value", file=sys.stderr, flush=True)
     fit = fit_teb(streams, callbacks=[_Progress("fit", args.epochs)],
-                  checkpoint_dir=args.checkpoint_dir, **kwargs)
+                  checkpoint_dir=args.checkpoint_dir, strategy=args.strategy, **kwargs)
     fit.teb.quantile_levels = tuple(levels)
     reverse = None
     if args.reverse:
@@ -217,6 +222,9 @@ def run_fit(args):
     crps_levels = [(k - 0.5) / 99 for k in range(1, 100)]
     teb_val = fit.teb.forecast(val.inputs, val.target_future, quantile_levels=crps_levels)
     to_val = fit.target_only.forecast(val.inputs, val.target_future)
+    if not is_chief():      # a multi-worker non-chief: the chief reports and exports
+        print(json.dumps({"chief": False}))
+        return 0
     out = args.out or os.path.join("saved_models", "teb_" + "_".join(streams.target_cols))
     base, name = os.path.split(os.path.normpath(out))
     path = export_teb(fit, base or ".", name, metadata={"transfer": report.to_dict()})

@@ -18,17 +18,40 @@ SUBCOMMANDS = ("info", "theory", "mi", "forecast", "codec", "compress", "decompr
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError)
 
 
-class OneLineErrorParser(argparse.ArgumentParser):
-    """Usage errors as one line on stderr (exit status 2), like the library's errors; the usage
-    itself is one ``--help`` away."""
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: X)" unless the help already states its default or the option is
+    required."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text.lower() or action.required:
+            return text
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    """Every (sub)command's parser: --help shows each option's default, a usage error is one
+    line on stderr with exit status 2 (argparse would print the usage block first)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        action = super().add_argument(*args, **kwargs)
+        # ArgumentDefaultsHelpFormatter only shows defaults of options that have a help text.
+        if action.option_strings and action.help is None and \
+                action.default not in (None, argparse.SUPPRESS):
+            action.help = "default: %(default)s"
+        return action
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser():
-    parser = OneLineErrorParser(
-        prog="ibtf", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = Parser(
+        prog="ibtf",
         description="Variational information bottlenecks for TensorFlow/Keras.",
     )
     parser.add_argument("--version", action="version", version=f"ibtf {ibtf.__version__}")

@@ -1,10 +1,7 @@
 """``ibtf serving {package,check,predict}``: a TF Serving model repository and its REST client."""
-import argparse
 import json
 import os
 import sys
-
-FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
 
 def add_parser(subparsers):
@@ -13,11 +10,11 @@ def add_parser(subparsers):
         description="Deploy exports on TF Serving: `package` builds a model repository "
                     "(models.config, numbered versions, warm-up requests), `check` loads every "
                     "version in a fresh process and replays its warm-ups, `predict` calls a "
-                    "server's REST predict API.", formatter_class=FORMATTER)
+                    "server's REST predict API.")
     commands = parser.add_subparsers(dest="serving_command", metavar="ACTION")
 
     pack = commands.add_parser(
-        "package", help="assemble a model repository from exports", formatter_class=FORMATTER,
+        "package", help="assemble a model repository from exports",
         description="Copies each export's versions into OUT/NAME/<version>/ (atomically; never "
                     "overwriting), writes warm-up requests into every version and OUT/"
                     "models.config in TF Serving's text format. Serve it with "
@@ -39,7 +36,6 @@ def add_parser(subparsers):
 
     chk = commands.add_parser(
         "check", help="load every version in a fresh process and replay its warm-ups",
-        formatter_class=FORMATTER,
         description="For each model in REPO/models.config and each version its policy serves: "
                     "load it in a fresh Python process without ibtf (as the model server would), "
                     "replay the warm-up requests through their signatures, check every output is "
@@ -52,7 +48,6 @@ def add_parser(subparsers):
 
     pred = commands.add_parser(
         "predict", help="call a TF Serving REST predict endpoint with rows from a CSV",
-        formatter_class=FORMATTER,
         description="POSTs --input to URL/v1/models/MODEL[/versions/V|/labels/L]:predict in TF "
                     "Serving's row (instances) or columnar (inputs) format and prints the answer "
                     "as one JSON object. CSV headers are NAME[i,j,...] (element of input NAME) or "

@@ -67,20 +67,21 @@ class IBModel(keras.Model):
     def beta(self, value):
         self._beta.assign(check_beta(value))
 
-    def minimize(self, loss, tape, variables=None):
+    def minimize(self, loss, tape, variables=None, optimizer=None):
         """One optimizer step on ``loss``, a per-example mean over this replica's batch.
 
         Under a tf.distribute strategy the optimizer sums gradients over replicas, so the loss
         gradients are divided by their number, as Keras does for compiled losses: the step is
         then the gradient of the mean over the global batch. ``variables`` defaults to all
-        trainable variables (a model with a second optimizer, e.g. a critic's, passes its own).
+        trainable variables (a model with a second optimizer, e.g. a critic's, passes its
+        variables and ``optimizer``; the tape must then be persistent).
         """
         variables = self.trainable_variables if variables is None else variables
         grads = tape.gradient(loss, variables)
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         if replicas > 1:
             grads = [None if g is None else g / replicas for g in grads]
-        self.optimizer.apply_gradients(zip(grads, variables))
+        (optimizer or self.optimizer).apply_gradients(zip(grads, variables))
 
     def _build_for(self, x):
         """Builds before Keras starts its step function: variables created inside a

@@ -16,7 +16,7 @@ import numpy as np
 
 from ibtf._keras import tf
 
-__all__ = ["export", "list_versions", "resolve_export_dir"]
+__all__ = ["export", "list_versions", "resolve_export_dir", "read_export_metadata"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 METADATA_FILE = os.path.join("assets.extra", "ibtf_export.json")
@@ -41,6 +41,25 @@ def resolve_export_dir(path):
     raise FileNotFoundError(
         f"export dir {path!r} holds no saved_model.pb and no numeric version directories; "
         "pass BASE/NAME or BASE/NAME/VERSION as written by ibtf.serving.export")
+
+
+def read_export_metadata(version_dir):
+    """The export's ``assets.extra/ibtf_export.json`` as a dict ({} when it has none).
+
+    Raises ValueError naming the file when it is not UTF-8 JSON holding an object."""
+    path = os.path.join(version_dir, METADATA_FILE)
+    if not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            meta = json.load(f)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({' '.join(str(error).split())}): the export "
+                         "is damaged; export the model again") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path} holds a JSON {type(meta).__name__}, not an object: the export "
+                         "is damaged; export the model again")
+    return meta
 
 
 def _check_signatures(signatures):
@@ -78,6 +97,14 @@ def _warmup_requests(warmup_inputs, signatures):
         out.append((key, {k: np.asarray(v, dtypes.get(k, np.float32)) for k, v in
                           inputs.items()}))
     return out
+
+
+def _short(error):
+    """One line from a TensorFlow error: its last informative line, without node traces."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip() and not
+             line.strip().startswith(("Graph execution error", "Detected at node", "[[", "File",
+                                      "Traceback"))]
+    return (lines[-1] if lines else type(error).__name__)[:300]
 
 
 def _input_dtypes(fn):
@@ -159,11 +186,14 @@ def export(model, base_dir, name, *, signatures=None, version=None, metadata=Non
         if warmup_inputs is not None:
             from ibtf.serving.warmup import write_warmup_log
             requests = _warmup_requests(warmup_inputs, signatures)
+            saved = tf.saved_model.load(tmp)   # replay as the server will: by input name
             for key, inputs in requests:
                 try:
-                    signatures[key](**{k: tf.convert_to_tensor(v) for k, v in inputs.items()})
+                    saved.signatures[key](**{k: tf.convert_to_tensor(v)
+                                             for k, v in inputs.items()})
                 except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:
-                    raise ValueError(f"warmup_inputs do not fit {key} ({error}); pass a dict "
+                    reason = _short(error)
+                    raise ValueError(f"warmup_inputs do not fit {key} ({reason}); pass a dict "
                                      "of its input names to small example batches") from None
             write_warmup_log(tmp, name, requests)
         try:

@@ -1,9 +1,6 @@
 """Reads an export's signatures: names, inputs and outputs with dtypes and shapes."""
-import json
-import os
-
 from ibtf._keras import tf
-from ibtf.serving.export import METADATA_FILE, resolve_export_dir
+from ibtf.serving.export import read_export_metadata, resolve_export_dir
 
 __all__ = ["describe_export"]
 
@@ -34,9 +31,5 @@ def describe_export(path):
             "inputs": {k: _spec(v) for k, v in sorted(kwargs.items())},
             "outputs": {k: _spec(v) for k, v in sorted(fn.structured_outputs.items())},
         }
-    metadata = {}
-    meta_path = os.path.join(path, METADATA_FILE)
-    if os.path.isfile(meta_path):
-        with open(meta_path) as f:
-            metadata = json.load(f)
+    metadata = read_export_metadata(path)
     return {"path": path, "metadata": metadata, "signatures": signatures}

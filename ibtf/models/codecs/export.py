@@ -23,13 +23,13 @@ tensorflow-compression's range-coding ops: load it after ``import tensorflow_com
 and serve it from Python (``LoadedCodec``, ``ibtf compress``) or a model server built with
 those ops, not from stock TF Serving.
 """
-import json
 import os
 
 from ibtf._keras import tf
 from ibtf.models.codecs.base import edge_pad
 from ibtf.models.codecs.bitstream import FORMAT_VERSION
-from ibtf.serving.export import METADATA_FILE, export, resolve_export_dir
+from ibtf.serving.export import (METADATA_FILE, export, read_export_metadata,
+                                 resolve_export_dir)
 
 __all__ = ["export_codec", "export_transforms", "LoadedCodec", "read_metadata"]
 
@@ -120,11 +120,9 @@ def export_transforms(codec, base_dir, name, version=None, metadata=None):
 def read_metadata(path):
     """The ``assets.extra/ibtf_export.json`` of an export (BASE/NAME or BASE/NAME/VERSION)."""
     version_dir = resolve_export_dir(path)
-    meta_path = os.path.join(version_dir, METADATA_FILE)
-    if not os.path.isfile(meta_path):
+    if not os.path.isfile(os.path.join(version_dir, METADATA_FILE)):
         raise ValueError(f"{version_dir} has no {METADATA_FILE}: it was not written by ibtf")
-    with open(meta_path) as f:
-        return version_dir, json.load(f)
+    return version_dir, read_export_metadata(version_dir)
 
 
 class LoadedCodec:

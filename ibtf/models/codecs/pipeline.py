@@ -105,8 +105,18 @@ def codec_kwargs(data, model="hyperprior", filters=None):
 
 def train_codec(data, model="hyperprior", epochs=10, lambda_d=650.0, lambda_p=0.0,
                 lambda_c=0.0, distortion="mse", seed=0, batch_size=16, filters=None,
-                learning_rate=1e-3, verbose=0, jit_compile="auto"):
-    """Builds and fits a codec on ``data.train``; returns (codec, history)."""
+                learning_rate=1e-3, verbose=0, jit_compile="auto", strategy="default",
+                checkpoint_dir=None, checkpoint_every=None):
+    """Builds and fits a codec on ``data.train``; returns (codec, history).
+
+    ``strategy`` ("default", "mirrored", "multiworker"; see `ibtf.distribute`) splits the
+    global ``batch_size`` across replicas. ``checkpoint_dir`` makes the fit resumable
+    (checkpoints every ``checkpoint_every`` steps, else every epoch; `ibtf.resume`); a NaN or
+    Inf loss stops training with the last good weights either way."""
+    from ibtf.distribute import get_strategy
+    from ibtf.resume import training_callbacks
+
+    strategy = get_strategy(strategy)
     tf.random.set_seed(seed)
     classifier = None
     if lambda_c > 0:
@@ -114,10 +124,11 @@ def train_codec(data, model="hyperprior", epochs=10, lambda_d=650.0, lambda_p=0.
             raise ValueError("lambda_c > 0 needs labelled images and a classifier: only "
                              "--data digits has them (the pretrained digits classifier)")
         classifier = "digits"
-    codec = make_codec(model, lambda_d=lambda_d, lambda_p=lambda_p, lambda_c=lambda_c,
-                       classifier=classifier, distortion=distortion, seed=seed,
-                       **codec_kwargs(data, model, filters))
-    codec.compile(keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
+    with strategy.scope():
+        codec = make_codec(model, lambda_d=lambda_d, lambda_p=lambda_p, lambda_c=lambda_c,
+                           classifier=classifier, distortion=distortion, seed=seed,
+                           **codec_kwargs(data, model, filters))
+        codec.compile(keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
     batch_size = min(batch_size, len(data.train))
     if classifier is not None:
         dataset = tf.data.Dataset.from_tensor_slices(
@@ -125,7 +136,8 @@ def train_codec(data, model="hyperprior", epochs=10, lambda_d=650.0, lambda_p=0.
             len(data.train), seed=seed).batch(batch_size, drop_remainder=True)
     else:
         dataset = image_data.crop_dataset(data.train, batch_size, seed=seed)
-    history = codec.fit(dataset, epochs=epochs, verbose=verbose)
+    history = codec.fit(dataset, epochs=epochs, verbose=verbose,
+                        callbacks=training_callbacks(checkpoint_dir, checkpoint_every))
     return codec, history
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from ibtf._keras import keras, tf
+from ibtf.distribute import get_strategy
 from ibtf.metrics import forecast as fm
 from ibtf.models.baselines import (ARForecaster, ARXForecaster, NaiveForecaster,
                                    SeasonalNaiveForecaster)
@@ -44,7 +45,8 @@ FIT_DEFAULTS = dict(epochs=60, batch_size=256, learning_rate=3e-3, weight_decay=
                     beta=1e-2, latent_dim=8, context_units=32, hidden_units=(64,),
                     encoder="mlp", distribution="normal", linear_lags="auto", mode="joint",
                     patience=6, seed=0, verbose=0, jit_compile="auto", callbacks=(),
-                    checkpoint_dir=None, surrogates=20, surrogate_kind="shift")
+                    checkpoint_dir=None, surrogates=20, surrogate_kind="shift",
+                    strategy="default")
 _CRPS_LEVELS = (np.arange(1, 100) - 0.5) / 99.0   # 99 evenly spread levels (midpoints)
 
 
@@ -279,12 +281,12 @@ def _build_pair(train, scaler, cfg):
                   encoder=cfg["encoder"], distribution=cfg["distribution"], beta=cfg["beta"],
                   linear_lags=_linear_lags(cfg, history), scaler=scaler, seed=cfg["seed"])
     keras.utils.set_random_seed(cfg["seed"])
-    target_only = TEBForecaster(use_source=False, **common)
+    with get_strategy(cfg["strategy"]).scope():
+        target_only = TEBForecaster(use_source=False, **common)
+        teb = TEBForecaster(use_source=True, **common) if cfg["mode"] == "joint" else None
     if target_only.linear_lags:
         target_only.fit_linear(train)
-    teb = None
-    if cfg["mode"] == "joint":
-        teb = TEBForecaster(use_source=True, **common)
+    if teb is not None:
         teb.copy_shared_weights(target_only)
         if teb.linear_lags:
             teb.fit_linear(train)
@@ -306,7 +308,8 @@ def fit_teb_windows(train, val, scaler, **kwargs):
     keras.utils.set_random_seed(cfg["seed"] + 1)
     epochs_to = _train(target_only, train, val, cfg, "target_only")
     if cfg["mode"] == "from_context":
-        teb = TEBForecaster.from_context(target_only)
+        with get_strategy(cfg["strategy"]).scope():
+            teb = TEBForecaster.from_context(target_only)
     initial = teb.get_weights()
     keras.utils.set_random_seed(cfg["seed"] + 1)
     epochs_teb = _train(teb, train, val, cfg, "teb")
@@ -343,6 +346,8 @@ def fit_teb(streams, **kwargs):
       checkpoint_dir: a directory for per-epoch checkpoints (Keras ``BackupAndRestore``): an
         interrupted fit rerun with the same directory resumes from its last epoch (a finished
         target-only fit is not kept: it is refitted before the TEB part resumes).
+      strategy: "default", "mirrored" or "multiworker" (`ibtf.distribute`): the models are
+        built in its scope and ``batch_size`` is the global batch, split across replicas.
 
     Returns:
       A `TEBFit`.

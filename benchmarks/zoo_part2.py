@@ -1,0 +1,110 @@
+"""The model zoo, part 2: every check's value against its truth, quick and full, with details.
+
+    python -m benchmarks.zoo_part2 [--modes quick full] [--out benchmarks/results/zoo_part2.md]
+
+Runs each registered check of the privacy, fairness, multi-view, shift and rate-reduction
+models (``ibtf zoo check NAME`` and ``--quick``) and the detail behind it: probes on sampled
+codes and on posterior means, the unconstrained models, ERM's drop under the shift, and CTRL's
+class-wise reconstruction on scikit-learn digits.
+"""
+import argparse
+import platform
+import time
+
+
+NAMES = ("ctrl_delta_r_orthogonal", "ctrl_delta_r_shared", "shift_invariant", "vsd_nuisance",
+         "vsd_accuracy", "farcon_dp_gap", "farcon_probe", "farcon_accuracy", "ctrl_digits",
+         "club_vclub_bound", "club_leakage", "club_utility")
+
+
+def _details(quick):
+    from ibtf.models.fair.zoo_checks import (club_experiment, farcon_experiment,
+                                             shift_experiment, vclub_experiment)
+    from ibtf.models.multiview.zoo_checks import vsd_experiment
+
+    lines = [f"\n### Details ({'quick' if quick else 'full'})\n"]
+    club = club_experiment(quick)
+    lines += ["CLUBModel (beta 3e-3, vCLUB leakage) on `planted_sensitive`; s base rate "
+              f"{club['base_rate']:.4f}, Bayes u accuracy {club['u_bayes']:.4f}.\n",
+              "| lambda | u accuracy | s-probe (sampled z) | s-probe (posterior mean) |",
+              "|---|---|---|---|"]
+    lines += [f"| {lam:g} | {r['u_acc']:.4f} | {r['s_probe']:.4f} | {r['s_probe_mean']:.4f} |"
+              for lam, r in club["lambdas"].items()]
+    lines += ["\nvCLUB (learned Gaussian q(y|x)) on correlated Gaussians, d = 2:\n",
+              "| rho | vCLUB estimate | true MI | vCLUB with the true q, d rho^2/(1-rho^2) |",
+              "|---|---|---|---|"]
+    lines += [f"| {rho:g} | {est:.4f} | {truth:.4f} | {2 * rho**2 / (1 - rho**2):.4f} |"
+              for rho, est, truth in vclub_experiment(quick)]
+    farcon = farcon_experiment(quick)
+    lines += [f"\nFarconVAE on `planted_sensitive(p_s = 0.7)`; s base rate "
+              f"{farcon['base_rate']:.4f}.\n",
+              "| model | y accuracy | DP gap | s-probe (sampled z_x) | s-probe (mean z_x) |",
+              "|---|---|---|---|---|"]
+    lines += [f"| {name} | {r['acc']:.4f} | {r['dp_gap']:.4f} | {r['s_probe']:.4f} | "
+              f"{r['s_probe_mean']:.4f} |" for name, r in farcon.items() if name != "base_rate"]
+    vsd = vsd_experiment(quick)
+    lines += [f"\nMultiViewVSD on `two_views`; nuisance chance {vsd['chance']:.4f}.\n",
+              "| model | label accuracy | nuisance probe view 1 / 2 (sampled z) | "
+              "(posterior mean) |", "|---|---|---|---|"]
+    lines += [f"| {name} | {r['acc']:.4f} | {r['probe1']:.4f} / {r['probe2']:.4f} | "
+              f"{r['probe1_mean']:.4f} / {r['probe2_mean']:.4f} |"
+              for name, r in vsd.items() if name != "chance"]
+    shift = shift_experiment(quick)
+    lines += ["\nData shift (`spurious_shift`, train agreement 0.95 / 0.6, test 0.05):\n",
+              "| model | train accuracy | shifted-test accuracy |", "|---|---|---|",
+              f"| oracle (invariant feature only) | - | {shift['oracle']:.4f} |"]
+    lines += [f"| {name} | {r['train_acc']:.4f} | {r['test_acc']:.4f} |"
+              for name, r in shift.items() if name != "oracle"]
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--modes", nargs="+", choices=("quick", "full"),
+                        default=["quick", "full"], help="which checks to run")
+    parser.add_argument("--out", default="benchmarks/results/zoo_part2.md",
+                        help="markdown file written at the end")
+    args = parser.parse_args(argv)
+    from ibtf.models.zoo import run_check
+    import tensorflow as tf
+
+    lines = ["# Model zoo, part 2: value vs truth\n",
+             f"Machine: 2-core CPU shared with other jobs ({platform.machine()}), no GPU; "
+             f"TensorFlow {tf.__version__}; date {time.strftime('%Y-%m-%d', time.gmtime())}. "
+             "Seed 0. Seconds are wall time on the shared machine.\n",
+             "| check | mode | value | truth | tolerance | passed | seconds |",
+             "|---|---|---|---|---|---|---|"]
+    modes = [mode == "quick" for mode in args.modes]
+
+    def write():
+        with open(args.out, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    for quick in modes:
+        for name in NAMES:
+            r = run_check(name, quick=quick)
+            row = (f"| {name} | {'quick' if quick else 'full'} | {r.value:.6g} | {r.truth:.6g} "
+                   f"| {r.tolerance:g} | {r.passed} | {r.seconds:.0f} |")
+            print(row, flush=True)
+            lines.append(row)
+            write()        # a partial table survives an interrupted run
+    for quick in modes:
+        lines += _details(quick)
+    from ibtf.models.ratereduction.zoo_checks import ctrl_digits_experiment
+    for quick in modes:
+        ctrl = ctrl_digits_experiment(quick)
+        lines += [f"\n### CTRL on scikit-learn digits ({'quick' if quick else 'full'}: 1400 "
+                  f"train / 397 test, {ctrl['epochs']} epochs, eps^2 = 0.5)\n",
+                  "A logistic regression trained on real digits judges the reconstructions.\n",
+                  "| judge accuracy on real test digits | on their reconstructions g(f(x)) | "
+                  "reconstruction MSE | Delta R(Z) | class-wise Delta R(Z_j, Z_hat_j) |",
+                  "|---|---|---|---|---|",
+                  f"| {ctrl['real']:.4f} | {ctrl['reconstructed']:.4f} | {ctrl['mse']:.4f} | "
+                  f"{ctrl['delta_r_z']:.3f} | {ctrl['classwise_nats']:.3f} |"]
+    write()
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""CLUB bottlenecks: one model for IB, privacy funnel, deterministic IB, CEB and conditional PF."""
+import numpy as np
+
+from ibtf._keras import keras, tf
+from ibtf.estimators.critics import mlp_layers
+from ibtf.estimators.vclub import vclub_upper_bound
+from ibtf.layers.gaussian import GaussianBottleneck
+from ibtf.models.base import IBModel, check_array
+
+__all__ = ["CLUBModel", "MODES", "categorical_log_likelihoods", "conditional_vclub"]
+
+UTILITIES = ("classify", "reconstruct")
+COMPLEXITIES = ("kl", "conditional_kl", "deterministic")
+LEAKAGES = ("vclub", "adversary", "none")
+
+# The named special cases of the CLUB family (Razeghi et al. 2023, Table 1), as configurations.
+MODES = {
+    "ib": dict(utility="classify", complexity="kl", leakage="none"),
+    "privacy_funnel": dict(utility="reconstruct", complexity="kl", leakage="vclub"),
+    "deterministic_ib": dict(utility="classify", complexity="deterministic", leakage="none"),
+    "ceb": dict(utility="classify", complexity="conditional_kl", leakage="none"),
+    "conditional_pf": dict(utility="classify", complexity="kl", leakage="vclub",
+                           conditional_leakage=True),
+    "club": dict(utility="classify", complexity="kl", leakage="vclub"),
+}
+
+
+def categorical_log_likelihoods(logits, labels):
+    """[B, B] matrix ``log q(s_i | z_j)`` from logits [B, K] of q(s | z_j) and labels s [B]."""
+    log_q = tf.nn.log_softmax(logits, axis=-1)                         # [B_z, K]
+    return tf.matmul(tf.one_hot(labels, logits.shape[-1], dtype=log_q.dtype), log_q,
+                     transpose_b=True)
+
+
+def conditional_vclub(log_likelihoods, groups):
+    """vCLUB of I(Z; S | U): negatives are pairs (s_i, z_j) with i != j in the same group u.
+
+    Cheng et al. 2020 (CLUB), eq. (8), with the product of marginals replaced by the product of
+    conditionals p(z|u) p(s|u) (pairs sharing u). Without groups this is ``vclub_upper_bound``.
+    """
+    same = tf.cast(tf.equal(groups[:, None], groups[None, :]), log_likelihoods.dtype)
+    negatives = same * (1.0 - tf.eye(tf.shape(groups)[0], dtype=log_likelihoods.dtype))
+    off = tf.reduce_sum(negatives * log_likelihoods) / tf.maximum(tf.reduce_sum(negatives), 1.0)
+    return tf.reduce_mean(tf.linalg.diag_part(log_likelihoods)) - off
+
+
+def _choice(value, options, name):
+    if value not in options:
+        raise ValueError(f"{name}={value!r} must be one of {options}")
+    return value
+
+
+@keras.utils.register_keras_serializable(package="ibtf")
+class CLUBModel(IBModel):
+    """A stochastic encoder trained on CLUB's complexity-leakage-utility trade-off.
+
+    Razeghi, Calmon, Gunduz & Voloshynovskiy 2023, "Bottlenecks CLUB: Unifying
+    Information-Theoretic Trade-offs Among Complexity, Leakage, and Utility" (the deep
+    variational form, DVCLUB). With z ~ q(z|x) = N(mu(x), diag sigma(x)^2), the encoder minimises
+
+        L = beta * C(z) + gamma * U(z) + lambda * I_vCLUB(Z; S [| U])
+
+    * C, the complexity, upper-bounds I(X; Z): ``kl`` = KL(q(z|x) || N(0, I)) (IB, PF);
+      ``conditional_kl`` = KL(q(z|x) || r(z|u)) bounds I(X; Z | U) (CEB, Fischer 2020);
+      ``deterministic`` uses z = mu(x) and penalises ||mu||^2 / 2, the KL of N(mu, I) to
+      N(0, I) (the deterministic IB's noiseless encoder, Strouse & Schwab 2017).
+    * U, the utility loss: ``classify`` = cross-entropy of u from z (so -U lower-bounds
+      I(U; Z) - H(U)); ``reconstruct`` = squared error of x from z (the privacy funnel's
+      utility is I(X; Z) itself, here through a Gaussian decoder).
+    * The leakage is vCLUB (Cheng et al. 2020) with a categorical q(s|z) (the sensitive decoder),
+      fitted by maximum likelihood in the same step with its own optimiser; ``adversary``
+      instead maximises that decoder's cross-entropy (gradient-reversal style, Edwards & Storkey
+      2016); ``conditional_leakage`` gives the decoder u and takes negatives within u, i.e.
+      I(Z; S | U) (the conditional privacy funnel).
+
+    ``MODES`` maps the named cases (ib, privacy_funnel, deterministic_ib, ceb, conditional_pf,
+    club) to these settings; ``CLUBModel.from_mode("ceb", ...)`` builds one.
+
+    Data: ``fit(x, {"u": u, "s": s})`` with integer u in [0, num_utility) and s in
+    [0, num_sensitive).
+
+    Metrics: ``loss``, ``complexity_nats``, ``utility_loss``, ``leakage_nats``, ``s_ce``.
+    """
+
+    def __init__(self, input_dim, num_utility=2, num_sensitive=2, latent_dim=4,
+                 hidden_units=(64, 64), beta=1e-2, gamma=1.0, leakage_weight=1.0,
+                 utility="classify", complexity="kl", leakage="vclub",
+                 conditional_leakage=False, adversary_units=(64, 64), adversary_steps=5,
+                 adversary_learning_rate=3e-3, seed=0, **kwargs):
+        super().__init__(beta=beta, **kwargs)
+        for name, value, low in (("input_dim", input_dim, 1), ("num_utility", num_utility, 2),
+                                 ("num_sensitive", num_sensitive, 2),
+                                 ("latent_dim", latent_dim, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+        for name, value in (("gamma", gamma), ("leakage_weight", leakage_weight)):
+            if not float(value) >= 0:
+                raise ValueError(f"{name}={value!r} must be a number >= 0")
+        self.input_dim, self.num_utility, self.num_sensitive = input_dim, num_utility, \
+            num_sensitive
+        self.latent_dim = latent_dim
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.adversary_units = tuple(int(u) for u in adversary_units)
+        self.gamma = float(gamma)
+        self.leakage_weight = float(leakage_weight)
+        self.utility = _choice(utility, UTILITIES, "utility")
+        self.complexity = _choice(complexity, COMPLEXITIES, "complexity")
+        self.leakage = _choice(leakage, LEAKAGES, "leakage")
+        self.conditional_leakage = bool(conditional_leakage)
+        self.seed = int(seed)
+        self.encoder_layers = mlp_layers(self.hidden_units[:-1], self.hidden_units[-1], "relu",
+                                         seed, "enc")
+        prior = "conditional" if complexity == "conditional_kl" else "standard_normal"
+        self.bottleneck = GaussianBottleneck(
+            latent_dim, prior=prior, seed=seed, name="bottleneck",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 5))
+        out = num_utility if utility == "classify" else input_dim
+        self.utility_layers = mlp_layers(self.hidden_units, out, "relu", seed + 10, "util")
+        self.adversary_layers = mlp_layers(self.adversary_units, num_sensitive, "relu",
+                                           seed + 20, "adv")
+        if isinstance(adversary_steps, bool) or not isinstance(adversary_steps, int) \
+                or adversary_steps < 1:
+            raise ValueError(f"adversary_steps={adversary_steps!r} must be an integer >= 1")
+        self.adversary_steps = adversary_steps
+        self.adversary_learning_rate = float(adversary_learning_rate)
+        self.adversary_optimizer = keras.optimizers.Adam(self.adversary_learning_rate)
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in
+                         ("loss", "complexity_nats", "utility_loss", "leakage_nats", "s_ce")}
+
+    @classmethod
+    def from_mode(cls, mode, input_dim, **kwargs):
+        """A CLUBModel configured as one of ``MODES`` (keyword arguments override)."""
+        if mode not in MODES:
+            raise ValueError(f"mode={mode!r} must be one of {sorted(MODES)}")
+        return cls(input_dim, **{**MODES[mode], **kwargs})
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def build(self, input_shape=None):
+        features = self._features(tf.zeros([1, self.input_dim]))
+        self.bottleneck.build(features.shape)
+        if self.complexity == "conditional_kl":
+            self.bottleneck.prior.build(tf.TensorShape([None, self.num_utility]))
+        self._apply(self.utility_layers, tf.zeros([1, self.latent_dim]))
+        self._adversary(tf.zeros([1, self.latent_dim]), tf.zeros([1], tf.int32))
+        self.adversary_optimizer.build(self._adversary_variables())
+        # what Keras's loader rebuilds the model with (build ignores it: sizes are known)
+        self._build_input_shape = tf.TensorShape([None, self.input_dim])
+        self.built = True
+
+    @staticmethod
+    def _apply(layers, x):
+        for layer in layers:
+            x = layer(x)
+        return x
+
+    def _features(self, x):
+        return tf.nn.relu(self._apply(self.encoder_layers, x))
+
+    def _adversary(self, z, u):
+        if self.conditional_leakage:
+            z = tf.concat([z, tf.one_hot(u, self.num_utility, dtype=z.dtype)], axis=-1)
+        return self._apply(self.adversary_layers, z)
+
+    def _adversary_variables(self):
+        return [v for layer in self.adversary_layers for v in layer.trainable_variables]
+
+    def _encoder_variables(self):
+        adversary = {id(v) for v in self._adversary_variables()}
+        return [v for v in self.trainable_variables if id(v) not in adversary]
+
+    def encode(self, x, training=False):
+        """(code, complexity [B]): the posterior mean (or a sample when training)."""
+        features = self._features(x)
+        posterior = self.bottleneck.posterior(features)
+        mean = posterior.mean()
+        if self.complexity == "deterministic":
+            return mean, 0.5 * tf.reduce_sum(tf.square(mean), axis=-1)
+        return (self.bottleneck.sample(posterior) if training else mean), None
+
+    def sample_codes(self, x, seed=0):
+        """One draw z ~ q(z|x) per example (the released code of the stochastic encoder)."""
+        posterior = self.bottleneck.posterior(self._features(x))
+        if self.complexity == "deterministic":
+            return posterior.mean()
+        return self.bottleneck.sample(posterior, seed=tf.constant([self.seed, seed], tf.int32))
+
+    def call(self, x, training=False):
+        code, _ = self.encode(x, training=training)
+        return code
+
+    def predict_utility(self, x):
+        """p(u | x) (``classify``) or the reconstruction of x (``reconstruct``)."""
+        out = self._apply(self.utility_layers, self.encode(x)[0])
+        return tf.nn.softmax(out) if self.utility == "classify" else out
+
+    def train_step(self, data):
+        x, labels = data
+        u = tf.reshape(tf.cast(labels["u"], tf.int32), [-1])
+        s = tf.reshape(tf.cast(labels["s"], tf.int32), [-1])
+        with tf.GradientTape() as tape:
+            features = self._features(x)
+            if self.complexity == "deterministic":
+                code, rate = self.encode(x)
+            else:
+                context = tf.one_hot(u, self.num_utility) \
+                    if self.complexity == "conditional_kl" else None
+                code, rate = self.bottleneck(features, context=context, training=True)
+            out = self._apply(self.utility_layers, code)
+            if self.utility == "classify":
+                utility_loss = tf.nn.sparse_softmax_cross_entropy_with_logits(u, out)
+            else:
+                utility_loss = tf.reduce_sum(tf.square(out - x), axis=-1)
+            s_logits = self._adversary(code, u)
+            s_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(s, s_logits))
+            log_lik = categorical_log_likelihoods(s_logits, s)
+            leakage = conditional_vclub(log_lik, u) if self.conditional_leakage \
+                else vclub_upper_bound(log_lik)
+            penalty = {"vclub": leakage, "adversary": -s_ce, "none": 0.0}[self.leakage]
+            loss = (self._beta * tf.reduce_mean(rate) + self.gamma * tf.reduce_mean(utility_loss)
+                    + self.leakage_weight * penalty)
+        self.minimize(loss, tape, self._encoder_variables())
+        # The sensitive decoder q(s | z): maximum likelihood on the (fixed) codes; several steps
+        # so that it keeps up with the encoder (a stale decoder under-reports the leakage).
+        code = tf.stop_gradient(code)
+        variables = self._adversary_variables()
+        for _ in range(self.adversary_steps):
+            with tf.GradientTape() as tape:
+                adv_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                    s, self._adversary(code, u)))
+            self.adversary_optimizer.apply_gradients(zip(tape.gradient(adv_ce, variables),
+                                                         variables))
+        for name, value in zip(self.trackers, (loss, rate, utility_loss, leakage, s_ce)):
+            self.trackers[name].update_state(value)
+        return {name: t.result() for name, t in self.trackers.items()}
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        x = check_array("x", x, (self.input_dim,))
+        if isinstance(y, dict):
+            if set(y) != {"u", "s"}:
+                raise ValueError(f"y has keys {sorted(y)}; pass y={{'u': utility labels, "
+                                 "'s': sensitive labels}}")
+            y = {k: np.asarray(v, np.int32).reshape(-1) for k, v in y.items()}
+        if not self.built:
+            self.build()
+        return super().fit(x, y, *args, **kwargs)
+
+    def serving_signatures(self):
+        """``serving_default``: features [B, input_dim] -> code [B, d] and ``utility``
+        (class probabilities of u, or the reconstruction of x)."""
+        spec = tf.TensorSpec([None, self.input_dim], tf.float32, name="features")
+
+        @tf.function(input_signature=[spec])
+        def serve(features):
+            return {"code": self.encode(features)[0], "utility": self.predict_utility(features)}
+
+        return {"serving_default": serve}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(input_dim=self.input_dim, num_utility=self.num_utility,
+                      num_sensitive=self.num_sensitive, latent_dim=self.latent_dim,
+                      hidden_units=list(self.hidden_units), beta=self.beta, gamma=self.gamma,
+                      leakage_weight=self.leakage_weight, utility=self.utility,
+                      complexity=self.complexity, leakage=self.leakage,
+                      conditional_leakage=self.conditional_leakage,
+                      adversary_units=list(self.adversary_units),
+                      adversary_steps=self.adversary_steps,
+                      adversary_learning_rate=self.adversary_learning_rate, seed=self.seed)
+        return config

@@ -1,0 +1,197 @@
+"""Known-truth checks of the privacy and fairness models (``ibtf zoo check NAME``).
+
+Each model's experiment trains the constrained model and the unconstrained one (the same model
+with the privacy or fairness terms switched off, trained the same way) once per (quick, seed)
+and caches the figures, so the entries that read different figures of one experiment train it
+once per process. Probes are fresh scikit-learn MLPs trained on frozen codes
+(``ibtf.metrics.fairness``) on sampled codes z ~ q(z|x): the released code of a stochastic
+encoder. (Probes on the posterior means are reported beside them by the benchmark.)
+"""
+import functools
+
+import numpy as np
+
+from ibtf.models.zoo.registry import register
+
+__all__ = ["club_experiment", "farcon_experiment", "shift_experiment", "vclub_experiment"]
+
+
+def _adam(rate=1e-3):
+    from ibtf._keras import keras
+    return keras.optimizers.Adam(rate)
+
+
+# -- CLUB -------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def club_experiment(quick=True, seed=0):
+    """Trains CLUBModel at lambda = 0 (unconstrained) and at growing lambda on planted data.
+
+    Returns a dict: ``base_rate``, ``u_bayes``, and per lambda ``u_acc``, ``s_probe``
+    (sampled codes), ``s_probe_mean`` (posterior means), ``u_probe``.
+    """
+    from ibtf.data.planted import planted_sensitive
+    from ibtf.metrics.fairness import base_rate, probe_accuracy
+    from ibtf.models.fair.club import CLUBModel
+
+    n, epochs = (8000, 20) if quick else (12000, 30)
+    lambdas = (0.0, 3.0) if quick else (0.0, 1.0, 3.0)
+    train = planted_sensitive(n, seed=seed)
+    test = planted_sensitive(8000, seed=seed + 1000)
+    out = {"base_rate": base_rate(test.s), "u_bayes": train.u_bayes_accuracy, "lambdas": {}}
+    for lam in lambdas:
+        model = CLUBModel(train.x.shape[1], latent_dim=4, beta=3e-3, leakage_weight=lam,
+                          adversary_units=(128, 128), seed=seed)
+        model.compile(_adam())
+        model.fit(train.x, {"u": train.u, "s": train.s}, batch_size=256, epochs=epochs,
+                  verbose=0)
+        z_train, z_test = model.sample_codes(train.x, 0), model.sample_codes(test.x, 1)
+        out["lambdas"][lam] = {
+            "u_acc": float(np.mean(model.predict_utility(test.x).numpy().argmax(-1) == test.u)),
+            "s_probe": probe_accuracy(z_train, train.s, z_test, test.s, seed=seed),
+            "s_probe_mean": probe_accuracy(model.encode(train.x)[0], train.s,
+                                           model.encode(test.x)[0], test.s, seed=seed),
+        }
+    out["lambda_max"] = max(lambdas)
+    return out
+
+
+@register("club_leakage", model="ibtf.models.fair.CLUBModel",
+          paper="Razeghi et al. 2023, Bottlenecks CLUB (deep variational CLUB)",
+          check="s-probe accuracy on z at the largest lambda vs the s base rate (chance), "
+                "within 0.03")
+def club_leakage(quick, seed):
+    result = club_experiment(quick, seed)
+    return result["lambdas"][result["lambda_max"]]["s_probe"], result["base_rate"], 0.03
+
+
+@register("club_utility", model="ibtf.models.fair.CLUBModel",
+          paper="Razeghi et al. 2023, Bottlenecks CLUB (deep variational CLUB)",
+          check="u accuracy at the largest lambda vs the unconstrained model (lambda = 0) "
+                "trained the same way, within 0.03")
+def club_utility(quick, seed):
+    result = club_experiment(quick, seed)
+    return (result["lambdas"][result["lambda_max"]]["u_acc"], result["lambdas"][0.0]["u_acc"],
+            0.03)
+
+
+@functools.lru_cache(maxsize=None)
+def vclub_experiment(quick=True, seed=0):
+    """vCLUB (learned Gaussian q(y|x)) on correlated Gaussians: (rho, estimate, true MI)."""
+    from ibtf.data.planted import correlated_gaussians
+    from ibtf.estimators import estimate_mi
+
+    rhos = (0.5, 0.8) if quick else (0.2, 0.5, 0.8, 0.9)
+    steps = 600 if quick else 3000
+    rows = []
+    for rho in rhos:
+        x, y, truth = correlated_gaussians(64 * (steps + 20), rho, dim=2, seed=seed)
+        estimate = estimate_mi(x, y, method="vclub", steps=steps, batch_size=64, seed=seed,
+                               learning_rate=1e-3).mi_nats
+        rows.append((rho, estimate, truth))
+    return rows
+
+
+@register("club_vclub_bound", model="ibtf.estimators.vclub_upper_bound",
+          paper="Cheng et al. 2020, CLUB: a contrastive log-ratio upper bound of MI",
+          check="fraction of correlations rho at which the vCLUB estimate (the leakage term "
+                "of the CLUB model) is >= the true MI -d/2 ln(1 - rho^2): 1.0, tolerance 0")
+def club_vclub_bound(quick, seed):
+    rows = vclub_experiment(quick, seed)
+    return float(np.mean([estimate >= truth for _, estimate, truth in rows])), 1.0, 0.0
+
+
+# -- FarconVAE --------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def farcon_experiment(quick=True, seed=0):
+    """FarconVAE (alpha = gamma = 1) and the same VAE without DCD and swap (alpha = gamma = 0).
+
+    Returns per model ``acc``, ``dp_gap``, ``s_probe`` (sampled z_x), ``s_probe_mean``, and the
+    ``base_rate`` of s (p_s = 0.7).
+    """
+    from ibtf.data.planted import planted_sensitive
+    from ibtf.metrics.fairness import base_rate, demographic_parity_gap, probe_accuracy
+    from ibtf.models.fair.farcon import FarconVAE
+
+    n, epochs = (4000, 20) if quick else (8000, 30)
+    train = planted_sensitive(n, p_sensitive=0.7, seed=seed)
+    test = planted_sensitive(40000, p_sensitive=0.7, seed=seed + 1000)
+    probe_rows = slice(0, 8000)
+    out = {"base_rate": base_rate(test.s)}
+    for name, weight in (("unconstrained", 0.0), ("farcon", 1.0)):
+        model = FarconVAE(train.x.shape[1], beta=0.1, alpha=weight, gamma=weight, seed=seed)
+        model.compile(_adam())
+        model.fit((train.x, train.s), train.u, batch_size=256, epochs=epochs, verbose=0)
+        prediction = model((test.x, test.s)).numpy().argmax(-1)
+        xs, ss = test.x[probe_rows], test.s[probe_rows]
+        out[name] = {
+            "acc": float(np.mean(prediction == test.u)),
+            "dp_gap": demographic_parity_gap(prediction, test.s),
+            "s_probe": probe_accuracy(model.sample_codes(train.x, train.s, 0), train.s,
+                                      model.sample_codes(xs, ss, 1), ss, seed=seed),
+            "s_probe_mean": probe_accuracy(model.encode(train.x, train.s), train.s,
+                                           model.encode(xs, ss), ss, seed=seed),
+        }
+    return out
+
+
+_FARCON = dict(model="ibtf.models.fair.FarconVAE",
+               paper="Oh et al. 2022, Learning Fair Representation via Distributional "
+                     "Contrastive Disentanglement")
+
+
+@register("farcon_dp_gap", check="demographic-parity gap of the classifier on z_x: "
+                                 "truth 0, tolerance 0.02", **_FARCON)
+def farcon_dp_gap(quick, seed):
+    return farcon_experiment(quick, seed)["farcon"]["dp_gap"], 0.0, 0.02
+
+
+@register("farcon_probe", check="s-probe accuracy on z_x vs the s base rate, within 0.03",
+          **_FARCON)
+def farcon_probe(quick, seed):
+    result = farcon_experiment(quick, seed)
+    return result["farcon"]["s_probe"], result["base_rate"], 0.03
+
+
+@register("farcon_accuracy", check="y accuracy from z_x vs the unconstrained VAE "
+                                   "(alpha = gamma = 0) trained the same way, within 0.03",
+          **_FARCON)
+def farcon_accuracy(quick, seed):
+    result = farcon_experiment(quick, seed)
+    return result["farcon"]["acc"], result["unconstrained"]["acc"], 0.03
+
+
+# -- data shift -------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def shift_experiment(quick=True, seed=0):
+    """InvariantBottleneck vs ERM (lambda = 0) vs the invariant-feature oracle.
+
+    Train environments agree with the spurious feature 95% and 60% of the time; the test
+    environment 5% (flipped). The oracle is a logistic regression on the invariant feature
+    alone (scikit-learn), the best a model without the spurious feature can do.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    from ibtf.data.planted import spurious_shift
+    from ibtf.models.fair.shift import InvariantBottleneck
+
+    n, epochs = (3000, 30) if quick else (6000, 45)
+    train = spurious_shift(n, (0.95, 0.6), seed=seed)
+    test = spurious_shift(20000, (0.05,), seed=seed + 1000)
+    oracle = LogisticRegression().fit(train.x[:, :1], train.y)
+    out = {"oracle": float(oracle.score(test.x[:, :1], test.y))}
+    for name, lam in (("erm", 0.0), ("invariant", 100.0)):
+        model = InvariantBottleneck(2, leakage_weight=lam, seed=seed)
+        model.compile(_adam())
+        model.fit(train.x, train.y, env=train.env, batch_size=256, epochs=epochs, verbose=0)
+        out[name] = {"train_acc": float(np.mean(model.predict_labels(train.x) == train.y)),
+                     "test_acc": float(np.mean(model.predict_labels(test.x) == test.y))}
+    return out
+
+
+@register("shift_invariant", model="ibtf.models.fair.InvariantBottleneck",
+          paper="Peters et al. 2016 invariance, as a conditional-vCLUB penalty I(Z; E | Y)",
+          check="shifted-test accuracy (spurious correlation flipped) vs the oracle that uses "
+                "only the invariant feature, within 0.05")
+def shift_invariant(quick, seed):
+    result = shift_experiment(quick, seed)
+    return result["invariant"]["test_acc"], result["oracle"], 0.05

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from ibtf.data.latent_truth import (correlated_attributes, correlated_gaussians, gmm_mixed,
+                                    leaky_relu_mlp)
+from ibtf.theory import gaussian_mi
+
+
+def test_gmm_mixed_labels_and_latents_follow_the_mixture():
+    data = gmm_mixed(n=3000, latent_dim=2, num_components=4, obs_dim=6, seed=3)
+    assert data.x.shape == (3000, 6) and data.z.shape == (3000, 2)
+    for k in range(4):
+        zk = data.z[data.labels == k]
+        np.testing.assert_allclose(zk.mean(0), data.means[k], atol=0.1)
+        np.testing.assert_allclose(zk.std(0), data.scales[k], rtol=0.15)
+    gaps = np.linalg.norm(data.means[:, None] - data.means[None], axis=-1) + np.eye(4) * 99
+    assert gaps.min() >= 3.0
+
+
+def test_leaky_relu_mixing_is_injective_and_piecewise_affine():
+    apply, weights = leaky_relu_mlp(2, 6, num_layers=3, slope=0.2, seed=0)
+    z = np.random.default_rng(0).normal(size=(500, 2))
+    x = apply(z)
+    # Injective: distinct latents never collide (distances are bounded below by a Lipschitz
+    # constant of the inverse, slope^(L-1) * smallest singular value of W_1).
+    dz = np.linalg.norm(z[:, None] - z[None], axis=-1)
+    dx = np.linalg.norm(x[:, None] - x[None], axis=-1)
+    sigma = np.linalg.svd(weights[0][0], compute_uv=False).min()
+    assert np.all(dx + 1e-9 >= 0.2 ** 2 * sigma * dz - 1e-9)
+    # Affine along a short segment inside one linear piece, not globally.
+    mid = apply(np.array([[0.3, 0.1], [0.3001, 0.1], [0.3002, 0.1]]))
+    np.testing.assert_allclose(mid[1] - mid[0], mid[2] - mid[1], atol=1e-9)
+
+
+def test_correlated_attributes_hit_the_correlation():
+    for rho in (0.9, -0.9, 0.0):
+        data = correlated_attributes(20000, rho, seed=1)
+        assert abs(np.corrcoef(data.a, data.b)[0, 1] - rho) < 0.02
+    a, b = correlated_attributes(5, 0.9, seed=0), correlated_attributes(5, -0.9, seed=0)
+    assert a.x.shape == (5, 16) and b.x.dtype == np.float32
+
+
+def test_correlated_gaussians_carry_the_closed_form_mi():
+    data = correlated_gaussians(20000, 3, 0.6, seed=0)
+    assert data.mi_nats == pytest.approx(gaussian_mi(0.6, 3))
+    corr = [np.corrcoef(data.x[:, i], data.y[:, i])[0, 1] for i in range(3)]
+    np.testing.assert_allclose(corr, 0.6, atol=0.02)
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="rho"):
+        correlated_attributes(10, 1.5)
+    with pytest.raises(ValueError, match="obs_dim"):
+        leaky_relu_mlp(3, 2)
+    with pytest.raises(ValueError, match="num_components"):
+        gmm_mixed(num_components=0)
