@@ -371,10 +371,11 @@ def _fit_windows(streams):
 
 
 def _held_out_gain(teb, reference, windows):
-    """``ln p_TEB(y) - ln p_ref(y)`` per window, mean over forecast steps [N]."""
-    gain = teb.log_prob(windows.inputs, windows.target_future) - \
-        reference.log_prob(windows.inputs, windows.target_future)
-    return gain.mean(axis=1)
+    """``ln p_TEB(y) - ln p_ref(y)`` per window, mean over forecast steps [N]; ``reference``
+    is the target-only model or its log-densities [N, H] on these windows."""
+    if not isinstance(reference, np.ndarray):
+        reference = reference.log_prob(windows.inputs, windows.target_future)
+    return (teb.log_prob(windows.inputs, windows.target_future) - reference).mean(axis=1)
 
 
 def _windows_of(fit, split, windows):

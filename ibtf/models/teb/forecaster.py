@@ -608,8 +608,28 @@ class TEBForecaster(IBModel):
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     def log_prob(self, inputs, target_future, batch_size=1024):
-        """Held-out log-density per window and forecast step, nats [N, H] (raw units)."""
-        return self.forecast(inputs, target_future, batch_size=batch_size)["log_prob"]
+        """Held-out log-density per window and forecast step, nats [N, H] (raw units); no
+        quantiles are computed (the fast path for scoring)."""
+        inputs = self._check_inputs(inputs)
+        future = np.asarray(target_future, np.float32)
+        n = len(inputs["target_history"])
+        if future.shape != (n, self.horizon, self.target_dim):
+            raise ValueError(f"target_future has shape {future.shape}; expected "
+                             f"[{n}, {self.horizon}, {self.target_dim}]")
+        cache = self.__dict__.setdefault("_forecast_functions", {})
+        if "log_prob" not in cache:
+            cache["log_prob"] = tf.function(self._log_prob, reduce_retracing=True)
+        parts = []
+        for lo in range(0, n, batch_size):
+            batch = {k: tf.constant(v[lo:lo + batch_size]) for k, v in inputs.items()}
+            parts.append(cache["log_prob"](batch, tf.constant(future[lo:lo + batch_size])).numpy())
+        return np.concatenate(parts)
+
+    def _log_prob(self, inputs, future):
+        dist, _ = self._forward(inputs, training=False)
+        lp = _Predictive(dist).log_prob(self._target_scaled(future)) - \
+            tf.math.log(self._constant("target_scale"))
+        return tf.reduce_sum(lp, axis=-1)
 
     # -- from context ------------------------------------------------------------------------
     @classmethod

@@ -200,7 +200,7 @@ def test_transfer_matches_the_closed_form_and_the_reverse_control_is_near_zero(c
                                                                      abs=1e-5)
     d = report.to_dict()
     assert d["transfer_ci"] == list(report.ci) and "reverse" in d
-    assert "supported" in report.summary() and "reverse control" in report.summary()
+    assert "not claimed" in report.summary() and "reverse control" in report.summary()
 
 
 def test_skill_table_compares_with_baselines(coupled_fit):

@@ -37,6 +37,8 @@ def test_untrained_pair_is_least_squares_ar_and_arx_with_equal_shared_weights():
         np.testing.assert_allclose(out["mean"], mean, rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(out["stddev"], std, rtol=1e-3)
         np.testing.assert_allclose(out["log_prob"], baseline.log_prob(test), atol=2e-3)
+        np.testing.assert_allclose(model.log_prob(test.inputs, test.target_future),
+                                   out["log_prob"], rtol=1e-6, atol=1e-6)
 
 
 def test_p_value_is_the_monte_carlo_rank():
