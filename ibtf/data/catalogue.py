@@ -53,6 +53,9 @@ _CATALOGUE = (
     DatasetInfo("seattle_weather", "Seattle wind and precipitation -> next daily maximum "
                 "temperature, 2012-15 (vega_datasets)", "date", ("wind", "precipitation"),
                 ("temp_max",), "none", "vega_datasets", packaged.load_seattle_weather),
+    DatasetInfo("interest_inflation", "German inflation -> long-term interest rate, quarterly "
+                "1972-98 (statsmodels interest_inflation)", "date", ("inflation",), ("rate",),
+                "unknown", "statsmodels", packaged.load_interest_inflation),
 )
 
 
