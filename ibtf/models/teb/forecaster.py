@@ -566,7 +566,7 @@ class TEBForecaster(IBModel):
     def _outputs_fn(self, inputs, future, levels):
         """One tf.function per model (kept out of Keras tracking), traced once per input kind:
         a function shared by the class would retrace for every instance."""
-        key = future is None
+        key = "predict" if future is None else "score"
         cache = self.__dict__.setdefault("_forecast_functions", {})
         if key not in cache:
             cache[key] = tf.function(self._outputs, reduce_retracing=True)
