@@ -40,6 +40,8 @@ def main(argv=None):
     parser.add_argument("--out", default="saved_models", help="export base directory")
     parser.add_argument("--plot", default=None,
                         help="the PNG to write (default: OUT/teb_lead_sales.png)")
+    parser.add_argument("--checkpoint-dir", default=None,
+                        help="checkpoint the fits here; rerun the same command to resume")
     args = parser.parse_args(argv)
     if args.plot is None:
         os.makedirs(args.out, exist_ok=True)
@@ -56,8 +58,10 @@ def main(argv=None):
     settings = dict(epochs=args.epochs, batch_size=16, learning_rate=3e-3, patience=40,
                     hidden_units=(16,), context_units=8, latent_dim=4, beta=1e-2,
                     seed=args.seed)
-    fit = fit_teb(streams, **settings)
-    reverse = fit_teb(streams.reversed(), **settings)
+    resume = {} if args.checkpoint_dir is None else {"checkpoint_dir": args.checkpoint_dir}
+    fit = fit_teb(streams, **settings, **resume)
+    reverse = fit_teb(streams.reversed(), **settings, **{
+        k: os.path.join(v, "reverse") for k, v in resume.items()})
     report = transfer_report(fit, "test", reverse=reverse, n_boot=4000, seed=args.seed)
     print("\nTransferred information (held-out test windows):")
     print(report.summary())

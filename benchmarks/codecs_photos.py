@@ -1,62 +1,27 @@
-"""R-D curves of the learned codecs on sklearn's sample photos vs JPEG (Pillow), same run.
+"""R-D curves of freshly trained learned codecs on the held-out package photos vs JPEG and
+WebP (Pillow), same run.
 
-Training: random 64x64 crops from the left 384 columns of china.jpg and flower.jpg; test: the
-held-out right 256 columns of both (427x256 each). Rates are real file sizes (the 28/32-byte
-header included) over pixels; JPEG is Pillow's encoder (4:2:0, optimize=False) swept over
-quality, and compared at the codec's bpp by linear interpolation of its R-D curve.
+Training: random 64x64 crops of the 12 training photos of ``ibtf.data.images.load_photo_split``;
+test: its 4 held-out photos (1.09 MP), never trained on. Rates are real file sizes (the
+28/32-byte header included) over pixels; JPEG (4:2:0, optimize=False) and WebP are Pillow's
+encoders swept over quality, compared at the codec's bpp by linear interpolation of their
+curves (``ibtf.models.codecs.reference``). For the shipped pretrained codec see
+``benchmarks.codecs_heldout``.
 
     python -m benchmarks.codecs_photos [--steps 600] [--lambdas 100,400,1600] [--out DIR]
 """
 import argparse
-import io
 import json
 import os
 import time
 
 import numpy as np
 
-SPLIT_COLUMN = 384
-
-
 def _photos():
-    from ibtf.data.images import load_sample_photos
-    photos = load_sample_photos()
-    names = sorted(photos)
-    train = [photos[n][:, :SPLIT_COLUMN] for n in names]
-    test = [photos[n][:, SPLIT_COLUMN:] for n in names]
-    return names, train, test
-
-
-def jpeg_curve(images, qualities=(5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95)):
-    """Aggregate (bpp, mean psnr, mean ms_ssim) of Pillow JPEG at each quality."""
-    from PIL import Image
-
-    from ibtf.metrics.image import ms_ssim, psnr
-    points = []
-    pixels = sum(i.shape[0] * i.shape[1] for i in images)
-    for quality in qualities:
-        total, psnrs, ssims = 0, [], []
-        for image in images:
-            buffer = io.BytesIO()
-            Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
-            total += buffer.tell()
-            decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
-            x = image[None].astype(np.float32) / 255
-            y = decoded[None].astype(np.float32) / 255
-            psnrs.append(float(psnr(x, y)[0]))
-            ssims.append(float(ms_ssim(x, y)[0]))
-        points.append({"label": "JPEG (Pillow)", "quality": quality,
-                       "bpp": 8.0 * total / pixels, "psnr": float(np.mean(psnrs)),
-                       "ms_ssim": float(np.mean(ssims))})
-    return points
-
-
-def at_bpp(curve, bpp, key):
-    xs = [p["bpp"] for p in curve]
-    ys = [p[key] for p in curve]
-    if not xs[0] <= bpp <= xs[-1]:
-        return None
-    return float(np.interp(bpp, xs, ys))
+    from ibtf.data.images import load_photo_split
+    train, heldout = load_photo_split()
+    names = sorted(heldout)
+    return names, [train[n] for n in sorted(train)], [heldout[n] for n in names]
 
 
 def main(argv=None):
@@ -73,11 +38,12 @@ def main(argv=None):
     from ibtf.data.images import random_crops
     from ibtf.models.codecs import pipeline
     from ibtf.models.codecs.plots import plot_rd_curves
+    from ibtf.models.codecs.reference import at_bpp, pillow_curve
 
     names, train, test = _photos()
     crops = random_crops(train, 64, 32 * args.batch_size, seed=args.seed)
     epochs = max(1, args.steps // (len(crops) // args.batch_size))
-    data = pipeline.CodecData("photos", crops, test, [f"{n}_right" for n in names])
+    data = pipeline.CodecData("photos", crops, test, names)
     points = []
     for model in args.models.split(","):
         for lam in (float(v) for v in args.lambdas.split(",")):
@@ -96,20 +62,23 @@ def main(argv=None):
                      "payload_over_estimate": (coded_bits - header_bits) / estimated}
             print(json.dumps(point), flush=True)
             points.append(point)
-    jpeg = jpeg_curve(data.eval_images)
-    for point in jpeg:
+    jpeg = pillow_curve(data.eval_images, "jpeg")
+    webp = pillow_curve(data.eval_images, "webp")
+    for point in jpeg + webp:
         print(json.dumps(point), flush=True)
     os.makedirs(args.out, exist_ok=True)
     png = os.path.join(args.out, "codecs_photos_rd.png")
-    plot_rd_curves(points + jpeg, png, title="sklearn photos, held-out 427x256 regions")
+    plot_rd_curves(points + jpeg + webp, png, title="held-out package photos (1.09 MP)")
     print("\n| codec | lambda_d | bpp (file) | PSNR dB | MS-SSIM | JPEG PSNR @ bpp | "
-          "JPEG MS-SSIM @ bpp | payload / estimate |")
-    print("|---|---|---|---|---|---|---|---|")
+          "WebP PSNR @ bpp | JPEG MS-SSIM @ bpp | payload / estimate |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    fmt = lambda v, digits: "n/a" if v is None else f"{v:.{digits}f}"  # noqa: E731
     for p in points:
-        jp, js = at_bpp(jpeg, p["bpp"], "psnr"), at_bpp(jpeg, p["bpp"], "ms_ssim")
         print(f"| {p['label']} | {p['lambda_d']:g} | {p['bpp']:.3f} | {p['psnr']:.2f} | "
-              f"{p['ms_ssim']:.4f} | {'n/a' if jp is None else f'{jp:.2f}'} | "
-              f"{'n/a' if js is None else f'{js:.4f}'} | {p['payload_over_estimate']:.4f} |")
+              f"{p['ms_ssim']:.4f} | {fmt(at_bpp(jpeg, p['bpp']), 2)} | "
+              f"{fmt(at_bpp(webp, p['bpp']), 2)} | "
+              f"{fmt(at_bpp(jpeg, p['bpp'], 'ms_ssim'), 4)} | "
+              f"{p['payload_over_estimate']:.4f} |")
     print(f"\nplot: {png}; {epochs} epochs x {len(crops) // args.batch_size} steps, batch "
           f"{args.batch_size}, 64x64 crops, filters {args.filters}")
     return 0

@@ -145,8 +145,8 @@ def export(args):
     if os.path.isfile(os.path.join(run, "log.jsonl")):
         with open(os.path.join(run, "log.jsonl")) as f:
             lines = [json.loads(line) for line in f if line.strip()]
-        best = [r for r in lines if r.get("best")]
-        last = best[-1] if best else (lines[-1] if lines else {})
+        evaluated = [r for r in lines if "heldout_bpp_estimate" in r]
+        last = evaluated[-1] if evaluated else (lines[-1] if lines else {})
     config["checkpoint"] = last
     with open(os.path.join(args.to, "codec.json"), "w") as f:
         json.dump(config, f, indent=1)

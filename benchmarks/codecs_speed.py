@@ -20,9 +20,8 @@ import time
 
 import numpy as np
 
-ARCHES = {"N=128, M=192 (CompressAI's)": {"filters": 128, "latent_filters": 192,
-                                          "hyper_filters": 128},
-          "shipped (N=64, M=96)": {"filters": 64, "latent_filters": 96, "hyper_filters": 64}}
+ARCHES = {"ibtf hyperprior N=128, M=192 (CompressAI's sizes)": {
+    "filters": 128, "latent_filters": 192, "hyper_filters": 128}}
 
 
 def _image(height, width):
@@ -82,7 +81,9 @@ def main(argv=None):
         codecs[name] = codec
     if args.pretrained:
         from ibtf.models.codecs.shipped import load_pretrained
-        codecs["shipped q2 (pretrained weights)"] = load_pretrained(2)
+        shipped = load_pretrained(2)
+        codecs[f"ibtf shipped q2, N={shipped.filters}, M={shipped.latent_filters} "
+               "(trained weights)"] = shipped
     for codec in codecs.values():
         bitstream.decompress(codec, bitstream.compress(codec, image))  # trace
     times = {name: ([], [], [], []) for name in codecs}

@@ -34,7 +34,7 @@ def main(argv=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(8.4, 4.2))
     colors = {}
     for path, keys, style, tag in (
             (args.multivae, ("a_to_b_sample", "b_to_a_sample"), "-o", "MultiVae protocol"),
@@ -48,7 +48,7 @@ def main(argv=None):
     ax.set_ylabel("cross coherence (sampled z, mean of a->b, b->a)")
     ax.axhline(0.1, color="grey", lw=0.5)
     ax.set_ylim(0, 1)
-    ax.legend(fontsize=6, ncol=2)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.set_title("digits pairing: coherence vs paired fraction")
     fig.tight_layout()
     fig.savefig(args.out, dpi=120)

@@ -31,6 +31,10 @@ def add_parser(subparsers):
                      help="also fit the reverse direction as a control")
     fit.add_argument("--checkpoint-dir", default=None,
                      help="per-epoch checkpoints; rerun with the same dir to resume")
+    fit.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
+                     default="default",
+                     help="tf.distribute strategy; --batch-size is the global batch, split "
+                          "across replicas; multiworker reads TF_CONFIG, only the chief exports")
     fit.set_defaults(func=run_fit)
 
     predict = sub.add_parser("predict", help="forecasts of an export over a CSV's windows")
@@ -157,8 +161,10 @@ def run_fit(args):
     from ibtf.models.teb.fit import fit_teb, transfer_report
     from ibtf.models.teb.export import export_teb
     kwargs = _fit_kwargs(args)
+    from ibtf.distribute import check_strategy, is_chief
+    check_strategy(args.strategy)
     fit = fit_teb(streams, callbacks=[_Progress("fit", args.epochs)],
-                  checkpoint_dir=args.checkpoint_dir, **kwargs)
+                  checkpoint_dir=args.checkpoint_dir, strategy=args.strategy, **kwargs)
     fit.teb.quantile_levels = tuple(levels)
     reverse = None
     if args.reverse:
@@ -169,6 +175,9 @@ def run_fit(args):
     crps_levels = [(k - 0.5) / 99 for k in range(1, 100)]
     teb_val = fit.teb.forecast(val.inputs, val.target_future, quantile_levels=crps_levels)
     to_val = fit.target_only.forecast(val.inputs, val.target_future)
+    if not is_chief():      # a multi-worker non-chief: the chief reports and exports
+        print(json.dumps({"chief": False}))
+        return 0
     out = args.out or os.path.join("saved_models", "teb_" + "_".join(streams.target_cols))
     base, name = os.path.split(os.path.normpath(out))
     path = export_teb(fit, base or ".", name, metadata={"transfer": report.to_dict()})

@@ -12,6 +12,7 @@ settings, training logs and held-out results are in ``benchmarks/results/codecs_
 ``bitstream.compress``/``decompress`` and gives the rate estimates);
 ``codec_for_stream(data)`` finds the shipped codec that wrote a bitstream by its model id.
 """
+import functools
 import json
 import os
 
@@ -54,9 +55,10 @@ def shipped_models():
     return models
 
 
+@functools.lru_cache(maxsize=4)
 def load_path(path):
     """Rebuilds the codec stored in ``path`` (codec.json + weights.*) and checks that its
-    model id is the recorded one."""
+    model id is the recorded one. Cached: a process loads (and traces) each codec once."""
     from ibtf.models.codecs.hyperprior import ScaleHyperpriorCodec
     config = _config(path)
     codec = ScaleHyperpriorCodec(channels=3, lambda_d=config["lambda_d"], **config["arch"])

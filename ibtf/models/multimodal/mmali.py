@@ -3,9 +3,8 @@ discriminators."""
 import numpy as np
 
 from ibtf._keras import keras, tf
-from ibtf.estimators.infonce import infonce_lower_bound
 from ibtf.layers.fusion import MixtureOfExperts
-from ibtf.losses.perception import build_critic, hinge_critic_loss, hinge_generator_loss
+from ibtf.losses.perception import build_critic, critic_scores, hinge_generator_loss
 from ibtf.models.multimodal.base import MultimodalVAE
 
 __all__ = ["MMALI"]
@@ -78,38 +77,62 @@ class MMALI(MultimodalVAE):
         return tf.concat([tf.reshape(x, [tf.shape(x)[0], -1]), z], -1)
 
     def _pairs(self, xs, mask, training):
-        """Real (x, z) pairs per modality (own code, and the partner's for paired rows), fake
-        (G(z), z) pairs, and the code means."""
+        """Real (x, z) pairs per modality, [2B]: own code (weight: observed) then the partner's
+        code (weight: paired); fake (G(z), z) pairs [B]; code means; draws; paired [B]. Masks
+        weigh rows instead of dropping them, so shapes stay static (XLA)."""
         locs, scales = self.experts(xs, training=training)
         codes = [self.fusion.gaussian_sample(locs[m], scales[m]) for m in range(2)]
         prior = self.fusion.standard_normal(tf.shape(codes[0]), codes[0].dtype)
-        paired = tf.cast(mask[:, 0] * mask[:, 1], tf.bool)
-        real, fake = [], []
+        paired = mask[:, 0] * mask[:, 1]
+        real, weights, fake = [], [], []
         for m, mod in enumerate(self.modality_layers):
-            own = tf.boolean_mask(self._pair(xs[m], codes[m]), tf.cast(mask[:, m], tf.bool))
-            cross = tf.boolean_mask(self._pair(xs[m], codes[1 - m]), paired)
-            real.append(tf.concat([own, cross], 0))
+            real.append(tf.concat([self._pair(xs[m], codes[m]),
+                                   self._pair(xs[m], codes[1 - m])], 0))
+            weights.append(tf.concat([mask[:, m], paired], 0))
             fake.append(self._pair(mod.mean(mod.decode(prior)), prior))
-        return real, fake, locs, codes, paired
+        return real, weights, fake, locs, codes, paired
+
+    @staticmethod
+    def _weighted_mean(values, weights):
+        return tf.reduce_sum(values * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
+
+    def _critic_loss(self, real, weights, fake, training=True):
+        """The hinge critic loss (Lim & Ye 2017) with weighted real rows; equal to
+        ``hinge_critic_loss`` when every weight is 1."""
+        total = 0.0
+        for m in range(2):
+            f_real = critic_scores(self.critics[m], real[m], training=training)
+            f_fake = critic_scores(self.critics[m], fake[m], training=training)
+            total += (self._weighted_mean(tf.nn.relu(1.0 - f_real), weights[m])
+                      + tf.reduce_mean(tf.nn.relu(1.0 + f_fake)))
+        return total
+
+    @staticmethod
+    def _paired_infonce(mu_a, mu_b, paired):
+        """InfoNCE (``ibtf.estimators.infonce_lower_bound``) over the paired rows only: the
+        other rows are masked out of every softmax and of the mean."""
+        scores = -tf.reduce_sum(tf.square(mu_b[:, None, :] - mu_a[None, :, :]), -1)
+        scores += -1e9 * (1.0 - paired)[None, :]
+        count = tf.reduce_sum(paired)
+        log_softmax = tf.linalg.diag_part(scores) - tf.reduce_logsumexp(scores, axis=1)
+        mean = tf.reduce_sum(paired * log_softmax) / tf.maximum(count, 1.0)
+        return tf.where(count > 1.0, tf.math.log(tf.maximum(count, 1.0)) + mean, 0.0)
 
     def _generator_loss(self, xs, mask, training):
-        real, fake, locs, codes, paired = self._pairs(xs, mask, training)
+        real, weights, fake, locs, codes, paired = self._pairs(xs, mask, training)
         adversarial = 0.0
         for m in range(2):
-            # encoders lower D on real pairs, decoders raise it on fake ones
+            # decoders raise D on fake pairs (hinge generator loss), encoders lower it on real
             adversarial += (hinge_generator_loss(self.critics[m], fake[m])
-                            - hinge_generator_loss(self.critics[m], real[m]))
-        mu_a, mu_b = (tf.boolean_mask(locs[m], paired) for m in range(2))
-        count = tf.shape(mu_a)[0]
-        scores = -tf.reduce_sum(tf.square(mu_b[:, None, :] - mu_a[None, :, :]), -1)
-        nce = tf.cond(count > 1, lambda: infonce_lower_bound(scores),
-                      lambda: tf.constant(0.0))
+                            + self._weighted_mean(critic_scores(self.critics[m], real[m],
+                                                                training=False), weights[m]))
+        nce = self._paired_infonce(locs[0], locs[1], paired)
         recon = 0.0
         for m, mod in enumerate(self.modality_layers):
             recon += mask[:, m] * mod.log_likelihood(mod.decode(codes[m]), xs[m])
         recon = tf.reduce_mean(recon)
         loss = adversarial - self.contrastive_weight * nce - self.reconstruction_weight * recon
-        return loss, adversarial, nce, recon, (real, fake)
+        return loss, adversarial, nce, recon, (real, weights, fake)
 
     def _critic_variables(self):
         return [v for c in self.critics for v in c.trainable_variables]
@@ -121,11 +144,12 @@ class MMALI(MultimodalVAE):
         ids = {id(v) for v in critic_vars}
         model_vars = [v for v in self.trainable_variables if id(v) not in ids]
         with tf.GradientTape() as tape:
-            loss, adversarial, nce, recon, (real, fake) = self._generator_loss(xs, mask, True)
+            loss, adversarial, nce, recon, (real, weights, fake) = self._generator_loss(
+                xs, mask, True)
         self.minimize(loss, tape, model_vars)
         with tf.GradientTape() as tape:
-            critic_loss = tf.add_n([hinge_critic_loss(self.critics[m], tf.stop_gradient(
-                real[m]), tf.stop_gradient(fake[m])) for m in range(2)])
+            critic_loss = self._critic_loss([tf.stop_gradient(r) for r in real], weights,
+                                            [tf.stop_gradient(f) for f in fake])
         grads = tape.gradient(critic_loss, critic_vars)
         self.critic_optimizer.apply_gradients(zip(grads, critic_vars))
         return self._log(loss, critic_loss, adversarial, nce, recon)
@@ -133,9 +157,9 @@ class MMALI(MultimodalVAE):
     def test_step(self, data):
         self._ensure_built()
         xs, mask = self._unpack(data)
-        loss, adversarial, nce, recon, (real, fake) = self._generator_loss(xs, mask, False)
-        critic_loss = tf.add_n([hinge_critic_loss(self.critics[m], real[m], fake[m])
-                                for m in range(2)])
+        loss, adversarial, nce, recon, (real, weights, fake) = self._generator_loss(
+            xs, mask, False)
+        critic_loss = self._critic_loss(real, weights, fake, training=False)
         return self._log(loss, critic_loss, adversarial, nce, recon)
 
     def _log(self, loss, critic_loss, adversarial, nce, recon):

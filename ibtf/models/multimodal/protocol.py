@@ -60,6 +60,8 @@ def _register_defaults():
     register_model("MMVAE", _vae(MMVAE))
     register_model("MoPoE", _vae(MoPoE))
     register_model("MEME", _vae(MEME, num_pseudo_samples=32))
+    # gamma = 10: the supervision weight of MEME's released image-image code
+    register_model("MEME-g10", _vae(MEME, num_pseudo_samples=32, supervision_weight=10.0))
     register_model("Wyner", lambda mods, latent_dim, seed, settings: VariationalWyner(
         mods, common_dim=latent_dim, private_dim=4, seed=seed))
     register_model("MMALI", _vae(MMALI))

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from ibtf._keras import keras, tf
+from ibtf.distribute import get_strategy
 from ibtf.metrics import forecast as fm
 from ibtf.models.baselines import (ARForecaster, ARXForecaster, NaiveForecaster,
                                    SeasonalNaiveForecaster)
@@ -31,7 +32,7 @@ __all__ = ["TEBFit", "TransferReport", "fit_teb", "fit_teb_windows", "transfer_r
 FIT_DEFAULTS = dict(epochs=60, batch_size=256, learning_rate=3e-3, beta=1e-2, latent_dim=8,
                     context_units=32, hidden_units=(64,), encoder="mlp", distribution="normal",
                     mode="from_context", patience=6, seed=0, verbose=0, jit_compile="auto",
-                    callbacks=(), checkpoint_dir=None)
+                    callbacks=(), checkpoint_dir=None, strategy="default")
 _CRPS_LEVELS = (np.arange(1, 100) - 0.5) / 99.0   # 99 evenly spread levels (midpoints)
 
 
@@ -193,14 +194,17 @@ def fit_teb_windows(train, val, scaler, **kwargs):
                   encoder=cfg["encoder"], distribution=cfg["distribution"], beta=cfg["beta"],
                   scaler=scaler, seed=cfg["seed"])
     start = time.time()
+    strategy = get_strategy(cfg["strategy"])
     keras.utils.set_random_seed(cfg["seed"])
-    target_only = TEBForecaster(use_source=False, **common)
+    with strategy.scope():
+        target_only = TEBForecaster(use_source=False, **common)
     epochs_to = _train(target_only, train, val, cfg, val_data, "target_only")
     keras.utils.set_random_seed(cfg["seed"] + 1)
-    if cfg["mode"] == "from_context":
-        teb = TEBForecaster.from_context(target_only)
-    else:
-        teb = TEBForecaster(use_source=True, **common)
+    with strategy.scope():
+        if cfg["mode"] == "from_context":
+            teb = TEBForecaster.from_context(target_only)
+        else:
+            teb = TEBForecaster(use_source=True, **common)
     epochs_teb = _train(teb, train, val, cfg, val_data, "teb")
     return TEBFit(teb, target_only, None, epochs_to, epochs_teb, time.time() - start, cfg)
 
@@ -223,6 +227,8 @@ def fit_teb(streams, **kwargs):
       checkpoint_dir: a directory for per-epoch checkpoints (Keras ``BackupAndRestore``): an
         interrupted fit rerun with the same directory resumes from its last epoch (a finished
         target-only fit is not kept: it is refitted before the TEB part resumes).
+      strategy: "default", "mirrored" or "multiworker" (`ibtf.distribute`): the models are
+        built in its scope and ``batch_size`` is the global batch, split across replicas.
 
     Returns:
       A `TEBFit`.
