@@ -24,7 +24,7 @@ def _details(quick):
 
     lines = [f"\n### Details ({'quick' if quick else 'full'})\n"]
     club = club_experiment(quick)
-    lines += ["CLUBModel (beta 1e-3, vCLUB leakage) on `planted_sensitive`; s base rate "
+    lines += ["CLUBModel (beta 3e-3, vCLUB leakage) on `planted_sensitive`; s base rate "
               f"{club['base_rate']:.4f}, Bayes u accuracy {club['u_bayes']:.4f}.\n",
               "| lambda | u accuracy | s-probe (sampled z) | s-probe (posterior mean) |",
               "|---|---|---|---|"]
