@@ -27,7 +27,8 @@ PLACEBOS = ("noise", "ar1", "block_shuffle")
 
 def placebo_source(kind, source, seed, history):
     from ibtf.streams.surrogates import block_shuffle
-    rng = np.random.default_rng(1000 + seed)
+    # Each kind and seed its own stream: the placebos of one seed are independent series.
+    rng = np.random.default_rng([1000 + seed, PLACEBOS.index(kind)])
     n = len(source)
     if kind == "noise":
         return rng.standard_normal(n)

@@ -7,9 +7,11 @@ from ibtf.data.catalogue import DatasetInfo, list_datasets, load_dataset
 from ibtf.data.packaged import (load_interest_inflation, load_lap, load_lead_sales,
                                 load_macro_consumption, load_seattle_weather,
                                 load_sf_seattle_temps, load_soi_rec)
-from ibtf.data.synthetic import CoupledAR, coupled_ar
+from ibtf.data.synthetic import (CoupledAR, NonlinearPair, coupled_ar, nonlinear_coupled,
+                                 square_coupling)
 
-__all__ = ["CoupledAR", "DatasetInfo", "coupled_ar", "list_datasets", "load_dataset",
+__all__ = ["CoupledAR", "NonlinearPair", "nonlinear_coupled", "square_coupling",
+           "DatasetInfo", "coupled_ar", "list_datasets", "load_dataset",
            "load_interest_inflation", "load_lap", "load_lead_sales", "load_macro_consumption",
            "load_seattle_weather", "load_sf_seattle_temps", "load_soi_rec"]
 from ibtf.data.multimodal import *  # noqa: E402,F401,F403

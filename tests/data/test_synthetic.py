@@ -50,3 +50,16 @@ def test_bad_arguments():
         coupled_ar(100, seed=1.5)
     with pytest.raises(TypeError, match="coupling must be a finite number"):
         coupled_ar(100, coupling=float("nan"))
+
+
+def test_nonlinear_pair_follows_its_generating_model_and_hides_from_least_squares():
+    import numpy as _np
+
+    from ibtf.data import nonlinear_coupled
+    pair = nonlinear_coupled(20_000, seed=3)
+    f = pair.frame
+    resid = f["y"].to_numpy()[1:] - pair.true_mean[1:]
+    assert abs(resid.std() - pair.noise_sd) < 0.01
+    assert abs(_np.corrcoef(f["x"].to_numpy()[:-1], resid + pair.true_mean[1:] -
+                            0.5 * f["y"].to_numpy()[:-1])[0, 1]) < 0.03   # no linear link
+    assert 0.55 < pair.te < 0.65

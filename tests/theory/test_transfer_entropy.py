@@ -125,3 +125,26 @@ def test_bad_arguments_raise_with_the_feasible_range(kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         linear_gaussian_te(**args)
+
+
+def test_additive_nonlinear_te_matches_the_linear_closed_form_and_a_monte_carlo():
+    import math as _math
+
+    import numpy as _np
+
+    from ibtf.theory.transfer_entropy import additive_nonlinear_te
+    for c, sd in ((0.8, 0.5), (2.0, 1.0), (0.1, 1.0)):
+        assert additive_nonlinear_te(lambda x: c * x, sd) == \
+            pytest.approx(0.5 * _math.log1p(c * c / (sd * sd)), abs=1e-6)
+    # A nonlinear g: h(g(X) + e) by Monte Carlo with the exact mixture density.
+    rng = _np.random.default_rng(0)
+    g = lambda x: (x * x - 1) / _math.sqrt(2)                     # noqa: E731
+    sd = 0.5
+    u = g(rng.standard_normal(20_000)) + sd * rng.standard_normal(20_000)
+    x = _np.linspace(-8, 8, 1601)
+    w = _np.exp(-0.5 * x * x)
+    w /= w.sum()
+    kernel = _np.exp(-0.5 * ((u[:, None] - g(x)[None]) / sd) ** 2)
+    dens = kernel / (sd * _math.sqrt(2 * _math.pi)) @ w
+    mc = -_np.mean(_np.log(dens)) - 0.5 * _math.log(2 * _math.pi * _math.e * sd * sd)
+    assert additive_nonlinear_te(g, sd) == pytest.approx(mc, abs=0.02)
