@@ -10,6 +10,12 @@ import math
 
 from ibtf.models.zoo.registry import register
 
+
+def _seed_everything(seed):
+    from ibtf._keras import keras
+    keras.utils.set_random_seed(seed)
+
+
 __all__ = ["delta_r_error"]
 
 EPS = math.sqrt(0.5)
@@ -64,6 +70,7 @@ def ctrl_digits_experiment(quick=True, seed=0):
     from ibtf._keras import keras
     from ibtf.models.ratereduction.ctrl import CTRL
 
+    _seed_everything(seed)          # Keras shuffles with the global seed
     epochs = 150 if quick else 600
     digits = load_digits()
     x, y = (digits.data / 16).astype(np.float32), digits.target.astype(np.int32)
