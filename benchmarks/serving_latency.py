@@ -82,6 +82,9 @@ def main(argv=None):
     print("|---|---|---|---|---|---|")
     for name, model in report["models"].items():
         version = model["versions"][1]
+        if not model["ok"] or model["p50_ms"] is None:
+            print(f"| {name} | failed: {version.get('error')} | | | | False |")
+            continue
         print(f"| {name} | {', '.join(version.get('signatures', []))} | "
               f"{version.get('load_ms', float('nan')):.0f} | {model['p50_ms']:.2f} | "
               f"{model['p99_ms']:.2f} | {model['ok']} |")

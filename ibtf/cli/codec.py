@@ -45,7 +45,10 @@ def add_parser(subparsers):
                        help="distortion term")
     train.add_argument("--filters", type=int, default=None,
                        help="channels of the transforms (None: 32 for digits, 64 for photos)")
-    train.add_argument("--patch", type=int, default=64, help="crop size for photos/DIR")
+    train.add_argument("--patch", type=int, default=64,
+                       help="crop size for photos/DIR; a hyperprior's side information is "
+                            "patch/64 wide, so use 256 for it: 64 leaves it 1x1 and the rate "
+                            "estimate does not transfer to whole images")
     train.add_argument("--crops", type=int, default=512, help="training crops for photos/DIR")
     train.add_argument("--batch-size", type=int, default=16, help="crops per step")
     train.add_argument("--eval-limit", type=int, default=None,
@@ -54,9 +57,8 @@ def add_parser(subparsers):
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
                        default="default",
-                       help="tf.distribute strategy; --batch-size is the global batch, split "
-                            "across replicas; multiworker reads TF_CONFIG and only the chief "
-                            "exports")
+                       help="tf.distribute strategy; codecs support only 'default' for now "
+                            "(the others are refused: their all-reduce fails)")
     train.add_argument("--checkpoint-dir", default=None,
                        help="checkpoint here and resume an interrupted run (same command)")
     train.add_argument("--checkpoint-every", type=int, default=None,

@@ -10,6 +10,7 @@ import os
 import sys
 
 STEP_COL = "_step"
+_HELP = {}      # the ibtf parser class shows every default (ibtf.cli.main.HelpFormatter)
 
 
 def add_parser(subparsers):
@@ -17,11 +18,21 @@ def add_parser(subparsers):
         "forecast", help="Transfer Entropy Bottleneck forecasts of a target from a source",
         description="Forecasts target columns from their own past plus a bottlenecked channel "
                     "from source columns, and measures the information the source transfers "
-                    "(nats per forecast step, held-out, with a 95%% interval).")
+                    "(nats per forecast step, held-out, with a 95%% interval and a surrogate-test "
+                    "p-value).", **_HELP)
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     sub.required = True
 
-    fit = sub.add_parser("fit", help="train, report transfer and skill, export a SavedModel")
+    fit = sub.add_parser(
+        "fit", help="train, report transfer and skill, export a SavedModel",
+        description="Trains a target-only and a TEB forecaster the same way (least-squares "
+                    "AR/ARX term plus a bottlenecked network residual), reports the held-out "
+                    "transfer with its 95%% block-bootstrap interval and the p-value of a "
+                    "surrogate test (TEB refitted on --surrogates sources that keep the source's "
+                    "own dynamics but not its link to the target), the skill of naive/AR/ARX/"
+                    "target-only/TEB on the test split, and exports a SavedModel. A transfer is "
+                    "claimed ('supported') only when the interval excludes 0 and p < 0.05. The "
+                    "last stdout line is one JSON object.", **_HELP)
     _data_args(fit)
     fit.add_argument("--out", default=None,
                      help="export directory (versions under it); default saved_models/teb_TARGET")
@@ -31,27 +42,34 @@ def add_parser(subparsers):
                      help="also fit the reverse direction as a control")
     fit.add_argument("--checkpoint-dir", default=None,
                      help="per-epoch checkpoints; rerun with the same dir to resume")
+    fit.add_argument("--surrogates", type=int, default=20,
+                     help="TEB refits on surrogate sources for the p-value (0: skip the test; "
+                          "20 is the fewest that can give p < 0.05)")
+    fit.add_argument("--surrogate-kind", default="shift", choices=("shift", "phase"),
+                     help="circular time shifts of the source, or phase randomisation")
     fit.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
                      default="default",
                      help="tf.distribute strategy; --batch-size is the global batch, split "
                           "across replicas; multiworker reads TF_CONFIG, only the chief exports")
     fit.set_defaults(func=run_fit)
 
-    predict = sub.add_parser("predict", help="forecasts of an export over a CSV's windows")
+    predict = sub.add_parser("predict", help="forecasts of an export over a CSV's windows",
+                             **_HELP)
     predict.add_argument("export_dir", metavar="EXPORT_DIR")
     predict.add_argument("data", metavar="DATA.csv")
-    predict.add_argument("--quantiles", default="0.1,0.5,0.9")
+    predict.add_argument("--quantiles", default="0.1,0.5,0.9", help="quantile levels")
     predict.add_argument("--out", default=None, help="CSV to write (default: stdout)")
     predict.set_defaults(func=run_predict)
 
-    backtest = sub.add_parser("backtest", help="rolling-origin backtest (refits per fold)")
+    backtest = sub.add_parser("backtest", help="rolling-origin backtest (refits per fold)",
+                              **_HELP)
     _data_args(backtest)
-    backtest.add_argument("--folds", type=int, default=3)
+    backtest.add_argument("--folds", type=int, default=3, help="rolling origins")
     backtest.add_argument("--test-size", type=int, default=None,
                           help="rows forecast per fold (default: 15%% of the shortest series)")
     backtest.set_defaults(func=run_backtest)
 
-    plot = sub.add_parser("plot", help="PNG of forecasts, band and transfer per step")
+    plot = sub.add_parser("plot", help="PNG of forecasts, band and transfer per step", **_HELP)
     plot.add_argument("export_dir", metavar="EXPORT_DIR")
     plot.add_argument("data", metavar="DATA.csv")
     plot.add_argument("--out", required=True, help="the PNG to write")
@@ -70,26 +88,29 @@ def _data_args(parser):
     parser.add_argument("--time-col", default=None,
                         help="time column (default: rows are consecutive steps)")
     parser.add_argument("--id-col", default=None, help="series id column, for many series")
-    parser.add_argument("--history", type=int, default=16)
-    parser.add_argument("--horizon", type=int, default=1)
-    parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--beta", type=float, default=1e-2)
+    parser.add_argument("--history", type=int, default=16, help="past steps per window (L)")
+    parser.add_argument("--horizon", type=int, default=1, help="steps forecast (H)")
+    parser.add_argument("--epochs", type=int, default=60, help="most epochs per model")
+    parser.add_argument("--patience", type=int, default=6,
+                        help="early-stopping patience on validation NLL (epochs)")
+    parser.add_argument("--batch-size", type=int, default=256, help="windows per step")
+    parser.add_argument("--learning-rate", type=float, default=3e-3, help="AdamW step size")
+    parser.add_argument("--weight-decay", type=float, default=1e-4,
+                        help="AdamW decoupled weight decay")
+    parser.add_argument("--beta", type=float, default=1e-2, help="weight of the channel's rate")
+    parser.add_argument("--linear-lags", default="auto",
+                        help="lags of the least-squares AR/ARX term under the network "
+                             "('auto' = min(history, 12); 0 for none)")
     parser.add_argument("--distribution", default="normal",
-                        help="normal, student_t or mixture")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--nan-policy", default="error", help="error, ffill or drop")
+                        choices=("normal", "student_t", "mixture"), help="predictive family")
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--nan-policy", default="error", choices=("error", "ffill", "drop"),
+                        help="what to do with missing values")
 
 
 def _read_csv(path):
-    import pandas as pd
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"data file {path!r} not found: check the path")
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ValueError(f"could not read {path!r} as CSV ({error}): give a comma-separated "
-                         "file with a header row") from None
+    from ibtf.streams.tables import read_table
+    return read_table(path)
 
 
 def _levels(text, flag="--quantiles"):
@@ -104,17 +125,20 @@ def _levels(text, flag="--quantiles"):
 
 
 def _streams(args):
-    from ibtf.streams import PairedStreams
+    """Reads and validates the data (no TensorFlow yet: bad input fails fast and quietly)."""
+    from ibtf.streams.paired import PairedStreams
+    if args.history < 1 or args.horizon < 1:
+        raise ValueError("--history and --horizon must be positive integers")
     frame = _read_csv(args.data)
     time_col = args.time_col
     if time_col is None:
         frame = frame.assign(**{STEP_COL: range(len(frame))})
         time_col = STEP_COL
-    if args.history < 1 or args.horizon < 1:
-        raise ValueError("--history and --horizon must be positive integers")
-    return PairedStreams(frame, time_col=time_col, source_cols=args.source,
-                         target_cols=args.target, id_col=args.id_col, history=args.history,
-                         horizon=args.horizon, nan_policy=args.nan_policy)
+    streams = PairedStreams(frame, time_col=time_col, source_cols=args.source,
+                            target_cols=args.target, id_col=args.id_col, history=args.history,
+                            horizon=args.horizon, nan_policy=args.nan_policy)
+    streams.check_informative()
+    return streams
 
 
 class _Progress:
@@ -140,29 +164,50 @@ class _Progress:
 
 
 def _fit_kwargs(args):
-    from ibtf.models.teb.forecaster import DISTRIBUTIONS
-    if args.distribution not in DISTRIBUTIONS:
-        raise ValueError(f"--distribution must be one of {DISTRIBUTIONS}, got "
-                         f"{args.distribution!r}")
-    if args.epochs < 1 or args.batch_size < 1:
-        raise ValueError("--epochs and --batch-size must be positive integers")
-    return dict(epochs=args.epochs, batch_size=args.batch_size, beta=args.beta,
-                distribution=args.distribution, seed=args.seed)
+    """The fit settings, checked before any data is read."""
+    if args.epochs < 1 or args.batch_size < 1 or args.patience < 1:
+        raise ValueError("--epochs, --batch-size and --patience must be positive integers")
+    if not args.learning_rate > 0 or not args.weight_decay >= 0 or not args.beta >= 0:
+        raise ValueError("--learning-rate must be > 0, --weight-decay and --beta >= 0")
+    lags = args.linear_lags
+    if lags != "auto":
+        try:
+            lags = int(lags)
+        except ValueError:
+            raise ValueError(f"--linear-lags must be 'auto' or an integer >= 0, got {lags!r}") \
+                from None
+        if not 0 <= lags <= args.history:
+            raise ValueError(f"--linear-lags must be between 0 and --history ({args.history}), "
+                             f"got {lags}")
+    kwargs = dict(epochs=args.epochs, batch_size=args.batch_size, beta=args.beta,
+                  distribution=args.distribution, seed=args.seed, patience=args.patience,
+                  learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+                  linear_lags=lags)
+    if getattr(args, "surrogates", None) is not None:
+        if args.surrogates < 0:
+            raise ValueError("--surrogates must be an integer >= 0")
+        kwargs.update(surrogates=args.surrogates, surrogate_kind=args.surrogate_kind)
+    return kwargs
 
 
 def run_fit(args):
     levels = _levels(args.quantiles)
+    kwargs = _fit_kwargs(args)
     streams = _streams(args)
     for split in ("val", "test"):
         if not streams.num_windows(split):
             raise ValueError(f"the {split} split has no complete window: use more rows or a "
                              "shorter --history/--horizon")
+    if args.reverse:
+        streams.reversed().check_informative()
     from ibtf.metrics import forecast as fm
-    from ibtf.models.teb.fit import fit_teb, transfer_report
     from ibtf.models.teb.export import export_teb
-    kwargs = _fit_kwargs(args)
+    from ibtf.models.teb.fit import fit_teb, skill_table, transfer_report
     from ibtf.distribute import check_strategy, is_chief
     check_strategy(args.strategy)
+    if kwargs.get("surrogates"):
+        print(f"fitting the target-only and TEB models, then {kwargs['surrogates']} surrogate "
+              "refits for the p-value", file=sys.stderr, flush=True)
     fit = fit_teb(streams, callbacks=[_Progress("fit", args.epochs)],
                   checkpoint_dir=args.checkpoint_dir, strategy=args.strategy, **kwargs)
     fit.teb.quantile_levels = tuple(levels)
@@ -171,6 +216,8 @@ def run_fit(args):
         reverse = fit_teb(streams.reversed(), callbacks=[_Progress("reverse", args.epochs)],
                           **kwargs)
     report = transfer_report(fit, "test", reverse=reverse)
+    skill = skill_table(fit, "test")
+    print(skill.to_string(float_format=lambda v: f"{v:.4f}"), file=sys.stderr)
     val = streams.windows("val")
     crps_levels = [(k - 0.5) / 99 for k in range(1, 100)]
     teb_val = fit.teb.forecast(val.inputs, val.target_future, quantile_levels=crps_levels)
@@ -183,6 +230,7 @@ def run_fit(args):
     path = export_teb(fit, base or ".", name, metadata={"transfer": report.to_dict()})
     print(report.summary(), file=sys.stderr)
     result = {"transfer_nats": report.transfer_nats, "transfer_ci": list(report.ci),
+              "transfer_p": report.p_value, "n_surrogates": report.n_surrogates,
               "supported": report.supported, "rate_nats": report.rate_nats,
               "val_nll": float(-teb_val["log_prob"].mean()),
               "val_nll_target_only": float(-to_val["log_prob"].mean()),
@@ -191,10 +239,12 @@ def run_fit(args):
               "val_crps": fm.crps_quantiles(val.target_future, teb_val["quantiles"],
                                             crps_levels),
               "test_nll": report.nll_teb, "test_nll_target_only": report.nll_target_only,
+              "test_crps": {name: float(skill.loc[name, "crps"]) for name in skill.index},
               "epochs": [fit.epochs_target_only, fit.epochs_teb], "export": path}
     if reverse is not None:
         result["reverse_transfer_nats"] = report.reverse.transfer_nats
         result["reverse_transfer_ci"] = list(report.reverse.ci)
+        result["reverse_transfer_p"] = report.reverse.p_value
     print(json.dumps(result))
     return 0
 
@@ -217,11 +267,14 @@ def run_predict(args):
 
 
 def run_backtest(args):
+    kwargs = _fit_kwargs(args)
+    if args.folds < 1:
+        raise ValueError("--folds must be a positive integer")
     streams = _streams(args)
     from ibtf.models.teb.fit import backtest
-    shortest = min(hi - lo for lo, hi in streams._bounds)
+    shortest = min(hi - lo for lo, hi in streams.bounds)
     test_size = args.test_size or max(streams.horizon + 1, int(0.15 * shortest) // args.folds)
-    table = backtest(streams, args.folds, test_size, **_fit_kwargs(args))
+    table = backtest(streams, args.folds, test_size, **kwargs)
     print(table.to_string(float_format=lambda v: f"{v:.4f}"), file=sys.stderr)
     print(json.dumps({"folds": json.loads(table.reset_index().to_json(orient="records")),
                       "mean": json.loads(table.mean().to_json())}))

@@ -14,8 +14,9 @@ class DatasetInfo:
       name: key for `load_dataset`.
       description: one line.
       time_col, source_cols, target_cols: the columns to give `PairedStreams`.
-      expected_transfer: ``"positive"`` (held-out transfer source -> target expected) or
-        ``"none"`` (a negative control: in-sample fits look positive, held-out should not).
+      expected_transfer: ``"positive"`` (held-out transfer source -> target expected),
+        ``"none"`` (a negative control: in-sample fits look positive, held-out should not) or
+        ``"unknown"`` (no published held-out figure).
       package: the pip package that ships the data.
     """
 
@@ -52,6 +53,9 @@ _CATALOGUE = (
     DatasetInfo("seattle_weather", "Seattle wind and precipitation -> next daily maximum "
                 "temperature, 2012-15 (vega_datasets)", "date", ("wind", "precipitation"),
                 ("temp_max",), "none", "vega_datasets", packaged.load_seattle_weather),
+    DatasetInfo("interest_inflation", "German inflation -> long-term interest rate, quarterly "
+                "1972-98 (statsmodels interest_inflation)", "date", ("inflation",), ("rate",),
+                "unknown", "statsmodels", packaged.load_interest_inflation),
 )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from ibtf.data._optional import require
 
 __all__ = ["load_soi_rec", "load_lap", "load_lead_sales", "load_macro_consumption",
-           "load_sf_seattle_temps", "load_seattle_weather"]
+           "load_sf_seattle_temps", "load_seattle_weather", "load_interest_inflation"]
 
 
 def _astsa_csv(name):
@@ -120,3 +120,20 @@ def load_seattle_weather():
     local = require("vega_datasets", "the vega_datasets seattle_weather set").local_data
     frame = local.seattle_weather()
     return frame[["date", "precipitation", "temp_max", "temp_min", "wind"]].reset_index(drop=True)
+
+
+def load_interest_inflation():
+    """German inflation and interest rate, quarterly 1972Q2-1998Q4 (107 quarters).
+
+    From statsmodels' ``interest_inflation`` (Luetkepohl 2005, "New Introduction to Multiple
+    Time Series Analysis"): ``Dp``, the quarterly change of the log GDP deflator, and ``R``, the
+    nominal long-term interest rate. Columns: ``date`` (quarter end), ``inflation``, ``rate``.
+    """
+    sm_data = require("statsmodels.datasets", "the statsmodels interest_inflation set")
+    data = sm_data.interest_inflation.load_pandas().data
+    labels = [f"{int(y)}Q{int(q)}" for y, q in zip(data["year"], data["quarter"])]
+    dates = pd.PeriodIndex(labels, freq="Q")
+    return pd.DataFrame({"date": dates.to_timestamp(how="end").normalize(),
+                         "inflation": data["Dp"].to_numpy(float),
+                         "rate": data["R"].to_numpy(float)})
+

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["CoupledAR", "coupled_ar"]
+__all__ = ["CoupledAR", "coupled_ar", "NonlinearPair", "nonlinear_coupled", "square_coupling"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,3 +88,60 @@ def coupled_ar(n_steps, *, coupling=0.5, target_ar=0.5, source_ar=0.0, reverse_c
     frame = pd.DataFrame({"t": np.arange(n_steps), "x": z[:, 0], "y": z[:, 1]})
     te = 0.5 * math.log1p(c * c * sx * sx / (sy * sy)) if s == 0.0 and r == 0.0 else None
     return CoupledAR(frame, transition, np.diag([sx * sx, sy * sy]), te)
+
+
+@dataclasses.dataclass
+class NonlinearPair:
+    """A simulated nonlinear pair and its truth.
+
+    Attributes:
+      frame: DataFrame with columns ``t``, ``x`` (source), ``y`` (target).
+      te: TE(X -> Y) in nats (`ibtf.theory.additive_nonlinear_te`).
+      true_mean: [T] the generating model's one-step mean ``a y_{t-1} + g(x_{t-1})`` (NaN at
+        t = 0); its predictive is ``N(true_mean, noise_sd^2)``.
+      noise_sd: the innovation's standard deviation.
+    """
+
+    frame: pd.DataFrame
+    te: float
+    true_mean: np.ndarray
+    noise_sd: float
+
+
+def square_coupling(x, coupling=1.0):
+    """g(x) = coupling (x^2 - 1) / sqrt(2): zero mean and variance coupling^2 for x ~ N(0, 1),
+    and uncorrelated with x, so no linear model of the source can use it."""
+    return coupling * (np.square(x) - 1.0) / math.sqrt(2.0)
+
+
+def nonlinear_coupled(n_steps, *, coupling=1.0, target_ar=0.5, noise_sd=0.5, burn_in=200,
+                      seed=0):
+    """``y_t = target_ar y_{t-1} + g(x_{t-1}) + e_t`` with iid ``x ~ N(0, 1)``,
+    ``e ~ N(0, noise_sd^2)`` and g = `square_coupling`: a source whose information is invisible
+    to least squares (ARX gains nothing over AR) but large, with a computable transfer entropy
+    ``h(g(X) + e) - h(e)`` (0.60 nats at the defaults).
+
+    Returns:
+      A `NonlinearPair`.
+    """
+    from ibtf.theory.transfer_entropy import additive_nonlinear_te
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 2:
+        raise ValueError(f"n_steps must be an integer >= 2, got {n_steps!r}")
+    a, c = _number(target_ar, "target_ar"), _number(coupling, "coupling")
+    sd = _number(noise_sd, "noise_sd")
+    if not abs(a) < 1 or sd <= 0:
+        raise ValueError(f"need |target_ar| < 1 and noise_sd > 0, got {a}, {sd}")
+    rng = np.random.default_rng(seed)
+    total = n_steps + burn_in
+    x = rng.standard_normal(total)
+    drive = square_coupling(x, c)
+    e = sd * rng.standard_normal(total)
+    y = np.zeros(total)
+    for t in range(1, total):
+        y[t] = a * y[t - 1] + drive[t - 1] + e[t]
+    mean = np.full(total, np.nan)
+    mean[1:] = a * y[:-1] + drive[:-1]
+    sl = slice(burn_in, None)
+    frame = pd.DataFrame({"t": np.arange(n_steps), "x": x[sl], "y": y[sl]})
+    te = additive_nonlinear_te(lambda v: square_coupling(v, c), sd)
+    return NonlinearPair(frame, te, mean[sl], sd)

@@ -6,13 +6,11 @@ information it transfers, ``TE(X -> Y) = I(Y_future; X_past | Y_past)``, is meas
 windows. So windows keep past and future apart, splits are chronological per series, and the
 scaler sees training rows only.
 """
-import os
 
 import numpy as np
-import pandas as pd
 
-from ibtf.streams.dataset import windows_dataset
 from ibtf.streams.scaling import StreamScaler
+from ibtf.streams.tables import read_table
 from ibtf.streams.splits import (TEST, TRAIN, VAL, chronological_labels, fold_labels,
                                  rolling_origin_folds)
 from ibtf.streams.validation import SEGMENT_COL, validate_streams
@@ -94,21 +92,13 @@ class PairedStreams:
 
     @classmethod
     def from_csv(cls, path, *, time_col, **kwargs):
-        """Reads a CSV (dates in `time_col` are parsed) and builds `PairedStreams`.
+        """Reads a CSV file (`read_table`: delimiter and encoding sniffed) and builds
+        `PairedStreams`.
 
         Raises:
-          FileNotFoundError: `path` does not exist.
+          FileNotFoundError: `path` does not exist. ValueError: not readable as a table.
         """
-        path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"data file {path!r} not found: check the path")
-        try:
-            frame = pd.read_csv(path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            reason = " ".join(str(error).split())
-            raise ValueError(f"could not read {path!r} as CSV ({reason}): give a comma-separated "
-                             "file with a header row") from error
-        return cls(frame, time_col=time_col, **kwargs)
+        return cls(read_table(path), time_col=time_col, **kwargs)
 
     def reversed(self, source_cols=None, target_cols=None):
         """The reverse direction, for the control TE(Y -> X): the target columns become the
@@ -117,6 +107,52 @@ class PairedStreams:
         target_cols = self.source_cols if target_cols is None else target_cols
         return PairedStreams(self._raw_frame, source_cols=source_cols, target_cols=target_cols,
                              **self._kwargs)
+
+    def with_source(self, values):
+        """The same streams with the source rows replaced by ``values`` [T, ds] (aligned with
+        the cleaned frame's rows; e.g. a surrogate from `ibtf.streams.surrogates`). Splits,
+        windows and the scaler are kept: a model trained on the copy sees its source through
+        the same standardisation as one trained on the original."""
+        values = np.asarray(values, np.float32)
+        if values.shape != self._source.shape:
+            raise ValueError(f"the replacement source has shape {values.shape}; the streams' "
+                             f"source has {self._source.shape}")
+        if not np.isfinite(values).all():
+            raise ValueError("the replacement source holds NaN or inf")
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._source, copy._scaled = values, None
+        return copy
+
+    def check_informative(self, rtol=1e-9):
+        """Raises ValueError when a source or target column is constant over the training rows
+        (relative spread below ``rtol``). A constant source carries no information about the
+        target: its transfer is 0 by definition, and a fitted model could only mistake training
+        noise for information. A constant target leaves nothing to forecast."""
+        rows = self._labels == TRAIN
+        for side, values, cols in (("source", self._source, self.source_cols),
+                                   ("target", self._target, self.target_cols)):
+            part = values[rows].astype(np.float64)
+            spread = part.max(axis=0) - part.min(axis=0)
+            size = np.maximum(np.abs(part).max(axis=0), 1e-300)
+            for col, flat in zip(cols, spread <= rtol * size):
+                if flat:
+                    what = ("carries no information about the target (its transfer is 0): "
+                            "choose a source column that varies" if side == "source" else
+                            "leaves nothing to forecast: choose a target column that varies")
+                    raise ValueError(f"{side} column {col!r} is constant over the training rows "
+                                     f"(value {part[0, cols.index(col)]:.6g}): a constant "
+                                     f"{side} {what}")
+
+    @property
+    def bounds(self):
+        """[(start, stop)] row ranges of the series in the cleaned frame."""
+        return list(self._bounds)
+
+    @property
+    def source_values(self):
+        """The source rows [T, ds] (float32, aligned with the cleaned frame)."""
+        return self._source
 
     # -- rows -------------------------------------------------------------------------------
     @property
@@ -185,6 +221,7 @@ class PairedStreams:
         Yields ``({'source_history': [B, L, ds], 'target_history': [B, L, dt]},
         target_future [B, H, dt])``. Shuffling (default: on for ``"train"`` only) is seeded.
         """
+        from ibtf.streams.dataset import windows_dataset
         label = self._split_label(split)
         starts = self._starts(self._labels, label, f"split {split!r}")
         source, target = self._arrays(scaled, self.scaler)
@@ -223,6 +260,7 @@ class PairedStreams:
         ``scaled=True`` uses the scaler fitted on the fold's training rows."""
         if split not in ("train", "test"):
             raise ValueError(f"a backtest fold has splits 'train' and 'test', got {split!r}")
+        from ibtf.streams.dataset import windows_dataset
         labels = self._labels_for(lambda n: fold_labels(n, fold))
         label = SPLITS[split]
         starts = self._starts(labels, label, f"backtest fold {fold.index} ({split})")

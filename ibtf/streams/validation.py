@@ -57,6 +57,9 @@ class ValidationReport:
                 f"({self.n_filled} filled, {self.n_dropped} rows dropped); {self.n_gaps} gaps")
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max) / 1e3   # room for scaling arithmetic
+
+
 def _as_list(cols, name):
     if isinstance(cols, str):
         cols = [c.strip() for c in cols.split(",") if c.strip()]
@@ -137,6 +140,14 @@ def _numeric_values(frame, cols, time_col):
             raise ValueError(f"column {col!r} has an infinite value at {_row(frame, pos, time_col)}"
                              f" ({int(infinite.sum())} such values): replace them with NaN and "
                              "choose a nan_policy, or drop those rows")
+        huge = np.abs(values.to_numpy()) > _FLOAT32_MAX
+        if huge.any():
+            pos = int(np.flatnonzero(huge)[0])
+            raise ValueError(f"column {col!r} has the value {values.iloc[pos]:.6g} at "
+                             f"{_row(frame, pos, time_col)} ({int(huge.sum())} such values), "
+                             f"beyond the float32 range of the models (|v| <= {_FLOAT32_MAX:.3g}): "
+                             "rescale the column (e.g. divide it by a power of 10) or drop "
+                             "those rows")
         out[col] = values
     return out
 

@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ def data_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "pair.csv"
     frame = coupled_ar(N_ROWS, coupling=1.5, target_ar=0.5, seed=4).frame
     frame = frame.assign(date=pd.date_range("2020-01-01", periods=len(frame), freq="D"),
-                         y=frame["y"] * 10 + 50).drop(columns="t")
+                         y=frame["y"] * 10 + 50, flat=2.5).drop(columns="t")
     frame.to_csv(path, index=False)
     return path
 
@@ -25,7 +26,7 @@ def fitted_export(data_csv, tmp_path_factory):
     out = tmp_path_factory.mktemp("models") / "teb_y"
     argv = ["forecast", "fit", str(data_csv), "--source", "x", "--target", "y", "--time-col",
             "date", "--history", "4", "--horizon", "2", "--epochs", "5", "--batch-size", "64",
-            "--out", str(out)]
+            "--surrogates", "20", "--out", str(out)]
     return out, argv
 
 
@@ -34,14 +35,19 @@ def test_fit_prints_a_json_summary_last_and_exports(fitted_export, capsys):
     assert main(argv) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out.strip().splitlines()[-1])
-    for key in ("transfer_nats", "transfer_ci", "rate_nats", "val_nll", "val_nll_target_only",
-                "val_mae", "val_mae_target_only", "val_crps", "export"):
+    for key in ("transfer_nats", "transfer_ci", "transfer_p", "n_surrogates", "supported",
+                "rate_nats", "val_nll", "val_nll_target_only", "val_mae", "val_mae_target_only",
+                "val_crps", "test_crps", "export"):
         assert key in result, key
     assert result["export"] == str(out / "1")
     lo, hi = result["transfer_ci"]
     assert lo <= result["transfer_nats"] <= hi
     # A strong coupling (true one-step TE 0.59 nats): visible after 5 epochs on 800 rows.
     assert lo > 0 and result["val_nll"] < result["val_nll_target_only"]
+    assert result["n_surrogates"] == 20 and result["transfer_p"] == pytest.approx(1 / 21)
+    assert result["supported"]
+    crps = result["test_crps"]
+    assert crps["TEB"] <= 1.02 * crps["ARX(4,4)"] and crps["TEB"] < crps["naive"]
     assert "epoch" in captured.err and "transfer x -> y" in captured.err
     assert (out / "1" / "saved_model.pb").exists()
 
@@ -83,13 +89,61 @@ def test_backtest_reports_each_fold(data_csv, capsys):
     (["--target", "nope"], "'nope'"),
     (["--target", "y", "--distribution", "cauchy"], "--distribution"),
     (["--target", "y", "--history", "0"], "history"),
+    (["--target", "y", "--surrogates", "-1"], "--surrogates"),
+    (["--target", "y", "--linear-lags", "x"], "--linear-lags"),
+    (["--target", "y", "--source", "flat"], "constant over the training rows"),
 ])
 def test_bad_input_is_one_stderr_line_and_exit_2(data_csv, capsys, extra, match):
     argv = ["forecast", "fit", str(data_csv), "--source", "x", "--time-col", "date",
             "--epochs", "1", *extra]
-    assert main(argv) == 2
+    assert _exit_status(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and match in err[0] and "Traceback" not in err[0]
+
+
+def _exit_status(argv):
+    try:
+        return main(argv)
+    except SystemExit as stop:          # argparse's own usage errors
+        return stop.code
+
+
+def test_help_shows_every_default(capsys):
+    assert _exit_status(["forecast", "fit", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for default in ("--history HISTORY past steps per window (L) (default: 16)",
+                    "(default: 20)", "(default: shift)", "(default: auto)",
+                    "(default: 0.0001)", "(default: normal)"):
+        assert default in text, default
+
+
+def test_semicolon_files_with_decimal_commas_are_read(data_csv, tmp_path, capsys):
+    frame = pd.read_csv(data_csv)
+    path = tmp_path / "semicolon.csv"
+    frame.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-16")
+    # Read and validated (the data has no 'nope' column): the error names the real columns.
+    assert _exit_status(["forecast", "fit", str(path), "--source", "x", "--target", "nope",
+                         "--time-col", "date"]) == 2
+    err = capsys.readouterr().err
+    assert "'nope'" in err and "'x'" in err and "'y'" in err
+
+
+def test_no_tensorflow_log_lines_on_stderr(data_csv, tmp_path):
+    import subprocess
+    import sys
+    small = tmp_path / "small.csv"
+    pd.read_csv(data_csv).iloc[:200].to_csv(small, index=False)
+    proc = subprocess.run([sys.executable, "-m", "ibtf.cli.main", "forecast", "fit", str(small),
+                           "--source", "x", "--target", "y", "--time-col", "date", "--history",
+                           "3", "--epochs", "1", "--surrogates", "0", "--out",
+                           str(tmp_path / "m")], capture_output=True, text=True,
+                          env={k: v for k, v in __import__("os").environ.items()
+                               if k != "TF_CPP_MIN_LOG_LEVEL"})
+    assert proc.returncode == 0, proc.stderr
+    for line in proc.stderr.splitlines():
+        assert not re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] ", line), line
+        assert "tensorflow" not in line.lower() and "oneDNN" not in line, line
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["n_surrogates"] == 0
 
 
 def test_missing_files_exit_2(tmp_path, capsys):

@@ -6,9 +6,9 @@ from ibtf.data.catalogue import list_datasets, load_dataset
 def test_catalogue_entries_are_complete():
     infos = list_datasets()
     names = [i.name for i in infos]
-    assert len(set(names)) == len(names) == 6
+    assert len(set(names)) == len(names) == 7
     for info in infos:
-        assert info.description and info.expected_transfer in ("positive", "none")
+        assert info.description and info.expected_transfer in ("positive", "none", "unknown")
         assert info.package in ("astsa", "statsmodels", "vega_datasets")
         assert " -> " in info.direction
     positive = {i.name for i in infos if i.expected_transfer == "positive"}

@@ -204,4 +204,4 @@ def _strkm_probe(quick, seed):
     return score - plain, 1.0, 1.0
 
 # --- end of block 1 ------------------------------------------------------------------------
-from ibtf.models.disentangle import zoo_checks_part2  # noqa: E402,F401  (DIM, GMM-prior VAE, CMI)
+from ibtf.models.disentangle import zoo_checks_part2  # noqa: E402,F401  (Deep InfoMax)

@@ -6,8 +6,18 @@ windows. The gain ``ln p_TEB(y) - ln p_target_only(y)`` per forecast step, avera
 windows, estimates the transfer entropy TE(X -> Y) = I(Y_future; X_past | Y_past) in nats
 (Schreiber 2000; Kalajdzievski et al., TMLR 2023): both predictives have learned scales, so the
 difference of their log-likelihoods is a difference of cross-entropies, in nats. The interval
-is a moving-block bootstrap over windows (consecutive windows overlap), and a transfer is
-claimed only when the interval's lower end is above zero.
+is a moving-block bootstrap over windows (consecutive windows overlap); it covers held-out
+sample noise, not training noise, so a transfer is claimed only when the interval's lower end is
+above zero *and* the surrogate test (TEB models trained on surrogate sources that keep the
+source's own dynamics, `surrogate_test`) gives p < 0.05.
+
+Why the estimator is unbiased for "no transfer": the two models are trained identically (same
+initial weights for all shared layers, optimizer, epoch budget, early stopping, seeds and
+batches) and differ only in the source input, so under a source that carries nothing beyond
+its own dynamics the gain has the same distribution as the surrogates' gains, which are made
+the same way; the p-value compares it with them. (Training TEB on top of a trained target-only
+model, the paper's "from context" mode, adds training to one side only, and its gain on small
+data is positive even for a noise source.)
 """
 import dataclasses
 import os
@@ -23,16 +33,20 @@ from ibtf.metrics import forecast as fm
 from ibtf.models.baselines import (ARForecaster, ARXForecaster, NaiveForecaster,
                                    SeasonalNaiveForecaster)
 from ibtf.models.teb.forecaster import TEBForecaster
+from ibtf.models.teb.surrogate_test import fit_surrogates, p_value
 from ibtf.streams.bootstrap import block_bootstrap_ci
+from ibtf.streams.surrogates import SURROGATE_KINDS
 from ibtf.streams.windows import WindowArrays
 
 __all__ = ["TEBFit", "TransferReport", "fit_teb", "fit_teb_windows", "transfer_report",
            "skill_table", "backtest", "FIT_DEFAULTS"]
 
-FIT_DEFAULTS = dict(epochs=60, batch_size=256, learning_rate=3e-3, beta=1e-2, latent_dim=8,
-                    context_units=32, hidden_units=(64,), encoder="mlp", distribution="normal",
-                    mode="from_context", patience=6, seed=0, verbose=0, jit_compile="auto",
-                    callbacks=(), checkpoint_dir=None, strategy="default")
+FIT_DEFAULTS = dict(epochs=60, batch_size=256, learning_rate=3e-3, weight_decay=1e-4,
+                    beta=1e-2, latent_dim=8, context_units=32, hidden_units=(64,),
+                    encoder="mlp", distribution="normal", linear_lags="auto", mode="joint",
+                    patience=6, seed=0, verbose=0, jit_compile="auto", callbacks=(),
+                    checkpoint_dir=None, surrogates=20, surrogate_kind="shift",
+                    strategy="default")
 _CRPS_LEVELS = (np.arange(1, 100) - 0.5) / 99.0   # 99 evenly spread levels (midpoints)
 
 
@@ -44,6 +58,10 @@ class TEBFit:
       teb, target_only: the `TEBForecaster`s. streams: the `PairedStreams` (or None).
       epochs_target_only, epochs_teb: epochs run (early stopping on validation NLL).
       seconds: wall time of both fits. config: the fit settings.
+      train_windows, val_windows: the windows trained on and early-stopped on.
+      surrogates: the `SurrogateNull` of the surrogate test (None when not run).
+      teb_initial_weights: the TEB model's weights before training (surrogate refits start
+        from them).
     """
 
     teb: TEBForecaster
@@ -53,6 +71,10 @@ class TEBFit:
     epochs_teb: int
     seconds: float
     config: dict
+    train_windows: object = None
+    val_windows: object = None
+    surrogates: object = None
+    teb_initial_weights: list = dataclasses.field(default=None, repr=False)
 
 
 @dataclasses.dataclass
@@ -64,8 +86,14 @@ class TransferReport:
       split: the windows scored. n_windows: how many.
       transfer_nats: the headline, mean over windows and steps of
         ``ln p_TEB(y) - ln p_target_only(y)`` (the gain; estimates TE(X -> Y)).
-      ci: ``(lo, hi)`` moving-block bootstrap interval of ``transfer_nats`` at ``level``.
-      supported: True when ``lo > 0``: only then is a transfer claimed.
+      ci: ``(lo, hi)`` moving-block bootstrap interval of ``transfer_nats`` at ``level``
+        (held-out sample noise only).
+      p_value: the surrogate test's p-value for "the source adds nothing" (training noise
+        included; `ibtf.models.teb.surrogate_test`), None when no surrogates were fitted.
+      n_surrogates, surrogate_kind: the test's size and kind (0, None without it).
+      null_mean, null_sd: mean and standard deviation of the surrogates' transfer.
+      supported: True when ``lo > 0`` and ``p_value < 1 - level``: only then is a transfer
+        claimed (never without the surrogate test).
       gain_per_step: [H] mean gain at each forecast step.
       gain_series: [N] gain of each window (mean over steps), in time order; ``origins`` [N]
         the time of each window's first forecast step.
@@ -88,12 +116,20 @@ class TransferReport:
     nll_teb: float
     nll_target_only: float
     reverse: object = None
+    p_value: object = None
+    n_surrogates: int = 0
+    surrogate_kind: object = None
+    null_mean: object = None
+    null_sd: object = None
 
     def to_dict(self):
         """JSON-friendly summary (no per-window series)."""
         out = {"direction": self.direction, "split": self.split, "n_windows": self.n_windows,
                "transfer_nats": self.transfer_nats, "transfer_ci": list(self.ci),
-               "level": self.level, "supported": self.supported,
+               "level": self.level, "transfer_p": self.p_value,
+               "n_surrogates": self.n_surrogates, "surrogate_kind": self.surrogate_kind,
+               "null_mean": self.null_mean, "null_sd": self.null_sd,
+               "supported": self.supported,
                "gain_per_step": [float(g) for g in self.gain_per_step],
                "rate_nats": self.rate_nats, "nll_teb": self.nll_teb,
                "nll_target_only": self.nll_target_only}
@@ -103,18 +139,30 @@ class TransferReport:
 
     def summary(self):
         """Plain-language lines: the estimate, its interval, and what may be claimed."""
-        lo, hi = self.ci
-        verdict = ("supported: the interval excludes 0" if self.supported else
-                   "not claimed: the interval does not exclude 0")
-        lines = [f"transfer {self.direction}: {self.transfer_nats:+.3f} nats per step "
-                 f"[{lo:+.3f}, {hi:+.3f}] ({self.level:.0%} block bootstrap, {self.n_windows} "
-                 f"{self.split} windows) -- {verdict}; channel rate {self.rate_nats:.3f} nats"]
+        lines = [self._line("transfer")]
+        if self.p_value is not None:
+            lines.append(f"  surrogate test: p = {self.p_value:.3f} ({self.n_surrogates} "
+                         f"{self.surrogate_kind} surrogates trained like the source; their "
+                         f"transfer {self.null_mean:+.3f} +- {self.null_sd:.3f} nats)")
         if self.reverse is not None:
-            r = self.reverse
-            lines.append(f"reverse control {r.direction}: {r.transfer_nats:+.3f} nats "
-                         f"[{r.ci[0]:+.3f}, {r.ci[1]:+.3f}] -- "
-                         f"{'supported' if r.supported else 'not claimed'}")
+            lines.append(self.reverse._line("reverse control"))
         return "\n".join(lines)
+
+    def _line(self, what):
+        lo, hi = self.ci
+        alpha = 1 - self.level
+        if self.p_value is None:
+            verdict = "not claimed: no surrogate test (fit with surrogates >= 20)"
+        elif self.supported:
+            verdict = f"supported: the interval excludes 0 and p < {alpha:.2g}"
+        else:
+            why = [r for r, bad in (("the interval includes 0", lo <= 0),
+                                    (f"p = {self.p_value:.2g} >= {alpha:.2g}",
+                                     self.p_value >= alpha)) if bad]
+            verdict = "not claimed: " + " and ".join(why)
+        return (f"{what} {self.direction}: {self.transfer_nats:+.3f} nats per step "
+                f"[{lo:+.3f}, {hi:+.3f}] ({self.level:.0%} block bootstrap, {self.n_windows} "
+                f"{self.split} windows) -- {verdict}; channel rate {self.rate_nats:.3f} nats")
 
 
 def _check_mode(mode):
@@ -133,8 +181,27 @@ def _dataset(windows, batch_size, shuffle, seed):
     return ds.batch(max(batch_size, 1024)).prefetch(2)
 
 
-def _train(model, train, val, cfg, monitor_data, part):
-    model.compile(keras.optimizers.Adam(cfg["learning_rate"]), jit_compile=cfg["jit_compile"])
+def _optimizer(cfg):
+    optimizer = keras.optimizers.AdamW(cfg["learning_rate"], weight_decay=cfg["weight_decay"])
+    # Decay pulls weights to 0; a bias at 0 is no simpler than another value (and the scale
+    # bias starts at the least-squares residual scale).
+    optimizer.exclude_from_weight_decay(var_names=["bias"])
+    return optimizer
+
+
+def _train(model, train, val, cfg, part):
+    """Trains with AdamW and early stopping on validation NLL; returns the epochs run.
+
+    The untrained state (the least-squares forecaster when the model has a linear term) stays
+    a candidate: the trained weights are kept only when their validation NLL beats it by more
+    than one standard error of the paired per-window difference (the one-standard-error rule,
+    Hastie, Tibshirani & Friedman 2009, "The Elements of Statistical Learning", sec. 7.10). On a
+    few dozen validation windows a smaller gain is as likely selection noise as skill, and the
+    simpler model generalises better.
+    """
+    if model.optimizer is None:
+        model.compile(_optimizer(cfg), jit_compile=cfg["jit_compile"])
+    monitor_data = None if val is None else _dataset(val, 1024, False, 0)
     monitor = "val_nll_nats" if monitor_data is not None else "nll_nats"
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg["patience"],
                                          restore_best_weights=True)
@@ -144,6 +211,9 @@ def _train(model, train, val, cfg, monitor_data, part):
         # same directory resumes where an interrupted run stopped (removed on success).
         callbacks.insert(0, keras.callbacks.BackupAndRestore(
             os.path.join(os.fspath(cfg["checkpoint_dir"]), part)))
+    scored = train if val is None else val
+    initial_weights = model.get_weights()
+    initial = model.log_prob(scored.inputs, scored.target_future).sum(axis=1)
     hist = model.fit(_dataset(train, cfg["batch_size"], True, cfg["seed"]),
                      validation_data=monitor_data, epochs=cfg["epochs"],
                      callbacks=callbacks, verbose=cfg["verbose"])
@@ -151,6 +221,10 @@ def _train(model, train, val, cfg, monitor_data, part):
     # must end on its best epoch too.
     if stop.best_weights is not None:
         model.set_weights(stop.best_weights)
+    gain = model.log_prob(scored.inputs, scored.target_future).sum(axis=1) - initial
+    standard_error = gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else 0.0
+    if not np.isfinite(gain).all() or gain.mean() <= standard_error:
+        model.set_weights(initial_weights)
     return len(hist.history["loss"])
 
 
@@ -167,10 +241,7 @@ def _split_validation(train):
     return pick(train, slice(0, cut)), pick(train, slice(cut, n))
 
 
-def fit_teb_windows(train, val, scaler, **kwargs):
-    """`fit_teb` on windows: ``train``/``val`` `WindowArrays` (raw units; val may be None, then
-    the last 15% of ``train`` stops training early) and the `StreamScaler` fitted on training
-    rows. Keyword arguments as `fit_teb`."""
+def _check_config(kwargs):
     unknown = set(kwargs) - set(FIT_DEFAULTS)
     if unknown:
         raise TypeError(f"unknown fit settings {sorted(unknown)}; known: {sorted(FIT_DEFAULTS)}")
@@ -180,48 +251,96 @@ def fit_teb_windows(train, val, scaler, **kwargs):
         if isinstance(cfg[key], bool) or not isinstance(cfg[key], (int, np.integer)) \
                 or cfg[key] < 1:
             raise ValueError(f"{key}={cfg[key]!r} must be a positive integer")
-    if len(train) < 2:
-        raise ValueError(f"only {len(train)} training windows: use a shorter history/horizon or "
-                         "more data")
-    if val is None or len(val) == 0:
-        train, val = _split_validation(train)
-    val_data = None if val is None else _dataset(val, 1024, False, 0)
+    if not cfg["weight_decay"] >= 0:
+        raise ValueError(f"weight_decay={cfg['weight_decay']!r} must be >= 0")
+    n = cfg["surrogates"]
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"surrogates={n!r} must be an integer >= 0 (20 or more for p < 0.05 "
+                         "to be reachable; 0 skips the surrogate test)")
+    if cfg["surrogate_kind"] not in SURROGATE_KINDS:
+        raise ValueError(f"surrogate_kind={cfg['surrogate_kind']!r} must be one of "
+                         f"{SURROGATE_KINDS}")
+    return cfg
+
+
+def _linear_lags(cfg, history):
+    lags = cfg["linear_lags"]
+    if lags == "auto":
+        return min(int(history), 12)
+    return lags
+
+
+def _build_pair(train, scaler, cfg):
+    """The target-only and TEB models with identical shared initial weights and least-squares
+    terms fitted on the training windows: they differ only by the source."""
     history, ds = train.source_history.shape[1:]
     horizon, dt = train.target_future.shape[1:]
     common = dict(history=int(history), horizon=int(horizon), source_dim=int(ds),
                   target_dim=int(dt), latent_dim=cfg["latent_dim"],
                   context_units=cfg["context_units"], hidden_units=tuple(cfg["hidden_units"]),
                   encoder=cfg["encoder"], distribution=cfg["distribution"], beta=cfg["beta"],
-                  scaler=scaler, seed=cfg["seed"])
-    start = time.time()
-    strategy = get_strategy(cfg["strategy"])
+                  linear_lags=_linear_lags(cfg, history), scaler=scaler, seed=cfg["seed"])
     keras.utils.set_random_seed(cfg["seed"])
-    with strategy.scope():
+    with get_strategy(cfg["strategy"]).scope():
         target_only = TEBForecaster(use_source=False, **common)
-    epochs_to = _train(target_only, train, val, cfg, val_data, "target_only")
+        teb = TEBForecaster(use_source=True, **common) if cfg["mode"] == "joint" else None
+    if target_only.linear_lags:
+        target_only.fit_linear(train)
+    if teb is not None:
+        teb.copy_shared_weights(target_only)
+        if teb.linear_lags:
+            teb.fit_linear(train)
+    return target_only, teb
+
+
+def fit_teb_windows(train, val, scaler, **kwargs):
+    """`fit_teb` on windows: ``train``/``val`` `WindowArrays` (raw units; val may be None, then
+    the last 15% of ``train`` stops training early) and the `StreamScaler` fitted on training
+    rows. Keyword arguments as `fit_teb`."""
+    cfg = _check_config(kwargs)
+    if len(train) < 2:
+        raise ValueError(f"only {len(train)} training windows: use a shorter history/horizon or "
+                         "more data")
+    if val is None or len(val) == 0:
+        train, val = _split_validation(train)
+    start = time.time()
+    target_only, teb = _build_pair(train, scaler, cfg)
     keras.utils.set_random_seed(cfg["seed"] + 1)
-    with strategy.scope():
-        if cfg["mode"] == "from_context":
+    epochs_to = _train(target_only, train, val, cfg, "target_only")
+    if cfg["mode"] == "from_context":
+        with get_strategy(cfg["strategy"]).scope():
             teb = TEBForecaster.from_context(target_only)
-        else:
-            teb = TEBForecaster(use_source=True, **common)
-    epochs_teb = _train(teb, train, val, cfg, val_data, "teb")
-    return TEBFit(teb, target_only, None, epochs_to, epochs_teb, time.time() - start, cfg)
+    initial = teb.get_weights()
+    keras.utils.set_random_seed(cfg["seed"] + 1)
+    epochs_teb = _train(teb, train, val, cfg, "teb")
+    return TEBFit(teb, target_only, None, epochs_to, epochs_teb, time.time() - start, cfg,
+                  train, val, teb_initial_weights=initial)
 
 
 def fit_teb(streams, **kwargs):
     """Trains a target-only and a TEB forecaster on ``streams``' training windows.
 
-    Both stop early on the validation windows' NLL (the last 15% of training windows when the
-    streams have no validation split) and keep their best weights. ``mode="from_context"``
-    (default) trains the target-only model first, then starts TEB from it with the context
-    frozen and the channel closed; ``mode="joint"`` trains TEB from scratch.
+    Equal treatment: ``mode="joint"`` (default) trains the two models the same way (the same
+    initial weights for every shared layer, optimizer, epochs budget, early stopping, seeds and
+    batches), so they differ only by the source, and the held-out log-likelihood gain measures
+    the source, not extra training. Both stop early on the validation windows' NLL (the last
+    15% of training windows when the streams have no validation split), the untrained state
+    included, and keep their best weights. ``mode="from_context"`` trains the target-only model
+    first, then starts TEB from it with the context frozen and the channel closed (the paper's
+    second mode; TEB then gets extra training, which biases the gain upwards on small data).
 
     Args:
       streams: `ibtf.streams.PairedStreams`.
-      epochs, batch_size, learning_rate, patience: training (Adam).
+      epochs, batch_size, learning_rate, patience: training (AdamW).
+      weight_decay: AdamW's decoupled weight decay (Loshchilov & Hutter 2019).
       beta, latent_dim, context_units, hidden_units, encoder, distribution: the model
-        (see `TEBForecaster`). seed: weights, shuffling and noise. verbose: Keras verbosity.
+        (see `TEBForecaster`).
+      linear_lags: p of the least-squares AR(p) / ARX(p, p) term under the networks
+        (`TEBForecaster`); "auto" = min(history, 12), the baselines' order; 0 for none.
+      seed: weights, shuffling and noise (and the surrogates). verbose: Keras verbosity.
+      surrogates: n TEB models trained on surrogate sources for the surrogate test
+        (`ibtf.models.teb.surrogate_test`; 0 skips it; 20 is the fewest that can give
+        p < 0.05). surrogate_kind: "shift" (circular shifts; default) or "phase".
       jit_compile: "auto" (XLA on GPU/TPU only), True or False.
       callbacks: extra Keras callbacks for both fits (e.g. progress reporting).
       checkpoint_dir: a directory for per-epoch checkpoints (Keras ``BackupAndRestore``): an
@@ -233,10 +352,30 @@ def fit_teb(streams, **kwargs):
     Returns:
       A `TEBFit`.
     """
-    val = streams.windows("val") if streams.num_windows("val") else None
-    fit = fit_teb_windows(streams.windows("train"), val, streams.scaler, **kwargs)
+    streams.check_informative()
+    train, val = _fit_windows(streams)
+    fit = fit_teb_windows(train, val, streams.scaler, **kwargs)
     fit.streams = streams
+    if fit.config["surrogates"]:
+        fit.surrogates = fit_surrogates(fit, fit.config["surrogates"],
+                                        fit.config["surrogate_kind"], seed=fit.config["seed"])
     return fit
+
+
+def _fit_windows(streams):
+    """``(train, val)`` windows: the validation split, or the last 15% of training windows."""
+    train = streams.windows("train")
+    if streams.num_windows("val"):
+        return train, streams.windows("val")
+    return _split_validation(train)
+
+
+def _held_out_gain(teb, reference, windows):
+    """``ln p_TEB(y) - ln p_ref(y)`` per window, mean over forecast steps [N]; ``reference``
+    is the target-only model or its log-densities [N, H] on these windows."""
+    if not isinstance(reference, np.ndarray):
+        reference = reference.log_prob(windows.inputs, windows.target_future)
+    return (teb.log_prob(windows.inputs, windows.target_future) - reference).mean(axis=1)
 
 
 def _windows_of(fit, split, windows):
@@ -284,12 +423,21 @@ def transfer_report(fit, split="test", *, reverse=None, windows=None, n_boot=200
     rev = None if reverse is None else transfer_report(reverse, split, n_boot=n_boot,
                                                        level=level, block_length=block_length,
                                                        seed=seed)
+    test = {}
+    null = fit.surrogates
+    if null is not None and windows is None and split in null.gains:
+        gains = null.gains[split]
+        test = dict(p_value=p_value(mean, gains), n_surrogates=null.n,
+                    surrogate_kind=null.kind, null_mean=float(np.mean(gains)),
+                    null_sd=float(np.std(gains, ddof=1)) if null.n > 1 else 0.0)
+    supported = bool(lo > 0 and test.get("p_value", 1.0) < 1 - level)
     return TransferReport(
         direction=_direction(fit), split=split if windows is None else "given",
-        n_windows=len(series), transfer_nats=mean, ci=(lo, hi), level=level, supported=lo > 0,
-        gain_per_step=gain.mean(axis=0), gain_series=series, origins=np.asarray(data.origin),
-        rate_nats=float(teb["rate_nats"].mean()), nll_teb=float(-teb["log_prob"].mean()),
-        nll_target_only=float(-ref["log_prob"].mean()), reverse=rev)
+        n_windows=len(series), transfer_nats=mean, ci=(lo, hi), level=level,
+        supported=supported, gain_per_step=gain.mean(axis=0), gain_series=series,
+        origins=np.asarray(data.origin), rate_nats=float(teb["rate_nats"].mean()),
+        nll_teb=float(-teb["log_prob"].mean()), nll_target_only=float(-ref["log_prob"].mean()),
+        reverse=rev, **test)
 
 
 def _gaussian_row(mean, std, future, y_train, levels, coverage, season):

@@ -6,6 +6,17 @@ against a conditional prior ``r(z | c)``:
 
     loss = mean_i [ -ln p(y_i | c_i, z_i) ] + beta * mean_i KL(q(z | x_i, c_i) || r(z | c_i)).
 
+With ``linear_lags = p > 0`` the predictive mean is a least-squares autoregression plus the
+network's residual (the "highway" of LSTNet, Lai et al. 2018, "Modeling long- and short-term
+temporal patterns with deep neural networks", SIGIR): AR(p) for the target-only model, ARX(p, p)
+for the TEB model, fitted in closed form on the training windows (`fit_linear`), with the
+network's output layer starting at zero and its scale at the least-squares residual scale. So an
+untrained model *is* the Gaussian AR/ARX forecaster, and early stopping on validation windows
+(which also scores the untrained state) keeps it unless training helps: with little data the
+model is the linear one, with enough it learns the nonlinear part. The linear source terms are
+information the source transfers; it is measured by the likelihood gain like the channel's, but
+only the channel's share is charged as rate.
+
 The rate upper-bounds I(Z; X_past | Y_past), and by the data-processing inequality the
 information the channel can add to the forecast, I(Y_future; Z | Y_past), is at most that and
 at most the transfer entropy TE(X -> Y) = I(Y_future; X_past | Y_past). The held-out
@@ -207,6 +218,8 @@ class TEBForecaster(IBModel):
       distribution: one of DISTRIBUTIONS. num_components: mixture components.
       beta: weight of the rate. num_samples: S codes at prediction.
       min_scale: floor of the (scaled) predictive scale.
+      linear_lags: p of the least-squares AR(p) / ARX(p, p) term under the network (0: none);
+        call `fit_linear` on training windows before training.
       freeze_context: keep the context encoder fixed (the "from context" mode).
       scaler: a `StreamScaler` or its config dict; None means identity.
       quantile_levels: levels of the ``quantiles`` output.
@@ -223,7 +236,7 @@ class TEBForecaster(IBModel):
     def __init__(self, history, horizon=1, source_dim=1, target_dim=1, use_source=True,
                  latent_dim=8, context_units=32, hidden_units=(64,), encoder="mlp",
                  distribution="normal", num_components=3, beta=1e-2, num_samples=16,
-                 min_scale=1e-3, freeze_context=False, scaler=None,
+                 min_scale=1e-3, linear_lags=0, freeze_context=False, scaler=None,
                  quantile_levels=(0.05, 0.1, 0.5, 0.9, 0.95), seed=None, **kwargs):
         super().__init__(beta=beta, **kwargs)
         self.history_steps = _positive_int(history, "history")
@@ -245,6 +258,11 @@ class TEBForecaster(IBModel):
         if not min_scale > 0:
             raise ValueError(f"min_scale={min_scale!r} must be > 0")
         self.min_scale = float(min_scale)
+        if isinstance(linear_lags, bool) or not isinstance(linear_lags, (int, np.integer)) \
+                or not 0 <= linear_lags <= self.history_steps:
+            raise ValueError(f"linear_lags={linear_lags!r} must be an integer in 0..history "
+                             f"({self.history_steps})")
+        self.linear_lags = int(linear_lags)
         self.freeze_context = bool(freeze_context)
         levels = np.asarray(quantile_levels, dtype=np.float64).reshape(-1)
         if levels.size == 0 or np.any((levels <= 0) | (levels >= 1)):
@@ -270,8 +288,11 @@ class TEBForecaster(IBModel):
         # Linear layers with the ReLU applied in _decode, after the code's term is added.
         self.decoder_hidden = [keras.layers.Dense(u, name=f"decoder_{i}")
                                for i, u in enumerate(self.hidden_units)]
-        self.decoder_head = keras.layers.Dense(self.horizon * self.target_dim * self._n_params,
-                                               name="decoder_head")
+        # With a linear term the head starts at zero: the untrained model is the least-squares
+        # forecaster (its scale bias is set by fit_linear).
+        self.decoder_head = keras.layers.Dense(
+            self.horizon * self.target_dim * self._n_params, name="decoder_head",
+            kernel_initializer="zeros" if self.linear_lags else "glorot_uniform")
         if self.use_source:
             self.channel = TransferChannel(self.latent_dim, self.hidden_units, seed=self.seed,
                                            name="channel")
@@ -320,9 +341,75 @@ class TEBForecaster(IBModel):
     def _constant(self, key):
         return tf.constant(self.scaler_config[key], tf.float32)
 
+    @property
+    def _linear_features(self):
+        lags = self.linear_lags
+        return 1 + lags * self.target_dim + (lags * self.source_dim if self.use_source else 0)
+
+    def _linear_design(self, src, tgt):
+        """[B, 1 + p*dt (+ p*ds)]: a constant, the last p target (and source) steps, scaled."""
+        p = self.linear_lags
+        batch = tf.shape(tgt)[0]
+        cols = [tf.ones([batch, 1], tgt.dtype),
+                tf.reshape(tgt[:, self.history_steps - p:, :], [batch, p * self.target_dim])]
+        if self.use_source:
+            cols.append(tf.reshape(src[:, self.history_steps - p:, :],
+                                   [batch, p * self.source_dim]))
+        return tf.concat(cols, axis=-1)
+
+    def _linear_mean(self, src, tgt):
+        """The least-squares term [B, H, dt] in scaled units (0 without ``linear_lags``)."""
+        if not self.linear_lags:
+            return None
+        flat = tf.matmul(self._linear_design(src, tgt), self.linear_coef)
+        return tf.reshape(flat, [-1, self.horizon, self.target_dim])
+
+    def fit_linear(self, windows):
+        """Fits the AR(p) / ARX(p, p) term by least squares on training windows (raw units in;
+        fitted on the model's scaled units) and starts the predictive scale at the residual
+        scale, per forecast step and target column. Returns the residual scales [H, dt]
+        (scaled units).
+
+        Direct multi-step least squares, as `ibtf.models.baselines.ARXForecaster`: with the
+        network's head at zero the model's mean equals that baseline's.
+        """
+        if not self.linear_lags:
+            raise ValueError("this model has linear_lags=0: build it with linear_lags=p > 0")
+        inputs = self._check_inputs(windows.inputs)
+        src, tgt = (t.numpy().astype(np.float64) for t in self._scaled(inputs))
+        fut = self._target_scaled(windows.target_future).numpy().astype(np.float64)
+        design = self._linear_design(tf.constant(src), tf.constant(tgt)).numpy()
+        n, k = design.shape
+        if n <= k:
+            raise ValueError(f"{n} training windows cannot fit the {k} coefficients of "
+                             f"linear_lags={self.linear_lags}: use fewer lags or more data")
+        flat = fut.reshape(n, -1)
+        coef, *_ = np.linalg.lstsq(design, flat, rcond=None)
+        resid = flat - design @ coef
+        scale = np.sqrt(np.sum(resid ** 2, axis=0) / max(n - k, 1))
+        self.linear_coef.assign(coef.astype(np.float32))
+        if self.distribution in ("normal", "student_t"):
+            # Scale parameter (index 1 of each step's parameters): softplus(b) + floor = scale;
+            # a Student t starts with the residual variance: scale^2 df / (df - 2) = sd^2.
+            sd = scale
+            if self.distribution == "student_t":
+                df = 2.1 + np.log1p(np.exp(2.0))          # the initial df (head bias 0)
+                sd = scale * np.sqrt((df - 2.0) / df)
+            target = np.maximum(sd - self.min_scale, 1e-4)
+            bias = self.decoder_head.bias.numpy().reshape(-1, self._n_params)
+            bias[:, 0] = 0.0
+            bias[:, 1] = np.log(np.expm1(target))
+            self.decoder_head.bias.assign(bias.reshape(-1))
+        return scale.reshape(self.horizon, self.target_dim)
+
     def build(self, input_shape=None):
         if self.built:
             return
+        if self.linear_lags:
+            self.linear_coef = self.add_weight(
+                name="linear_coef", shape=[self._linear_features, self.horizon *
+                                           self.target_dim],
+                initializer="zeros", trainable=False)
         shapes = {"source_history": [1, self.history_steps, self.source_dim],
                   "target_history": [1, self.history_steps, self.target_dim]}
         if self.use_source:
@@ -373,16 +460,20 @@ class TEBForecaster(IBModel):
                                                    self._n_params]], 0)
         return tf.reshape(params, shape)
 
-    def _family(self, params):
-        """The per-code predictive distribution (scaled units), batch [..., H, dt]."""
+    def _family(self, params, base=None):
+        """The per-code predictive distribution (scaled units), batch [..., H, dt]; ``base``
+        [B, H, dt] (the least-squares term) is added to every location."""
         floor = self.min_scale
+        base = 0.0 if base is None else base
         if self.distribution == "normal":
-            return tfd.Normal(params[..., 0], tf.nn.softplus(params[..., 1]) + floor)
+            return tfd.Normal(params[..., 0] + base, tf.nn.softplus(params[..., 1]) + floor)
         if self.distribution == "student_t":
-            return tfd.StudentT(2.1 + tf.nn.softplus(params[..., 2] + 2.0), params[..., 0],
+            return tfd.StudentT(2.1 + tf.nn.softplus(params[..., 2] + 2.0), params[..., 0] + base,
                                 tf.nn.softplus(params[..., 1]) + floor)
         k = self.num_components
         logits, locs, raw = params[..., :k], params[..., k:2 * k], params[..., 2 * k:]
+        if self.linear_lags:
+            locs = locs + base[..., None]
         return tfd.MixtureSameFamily(tfd.Categorical(logits=logits),
                                      tfd.Normal(locs, tf.nn.softplus(raw) + floor))
 
@@ -394,19 +485,20 @@ class TEBForecaster(IBModel):
         """
         src, tgt = self._scaled(inputs)
         context = self.context(tgt)
+        base = self._linear_mean(src, tgt)
         batch = tf.shape(context)[0]
         if not self.use_source:
             params = self._decode(context)
-            dist = self._family(params if training else params[None])
+            dist = self._family(params if training else params[None], base)
             return dist, tf.zeros([batch])
         features = tf.reshape(src, [-1, self.history_steps * self.source_dim])
         if training:
             code, rate = self.channel(features, context, training=True)
-            return self._family(self._decode(context, code)), rate
+            return self._family(self._decode(context, code), base), rate
         posterior, prior = self.channel.distributions(features, context)
         codes = self.channel.sample(posterior, num_samples or self.num_samples,
                                     seed=self._seed(_PREDICT_STREAM) if seed is None else seed)
-        return self._family(self._decode(context, codes)), kl_nats(posterior, prior)
+        return self._family(self._decode(context, codes), base), kl_nats(posterior, prior)
 
     def _seed(self, stream):
         return tf.constant([self.seed % (2**31 - 1), stream], tf.int32)
@@ -474,7 +566,7 @@ class TEBForecaster(IBModel):
     def _outputs_fn(self, inputs, future, levels):
         """One tf.function per model (kept out of Keras tracking), traced once per input kind:
         a function shared by the class would retrace for every instance."""
-        key = future is None
+        key = "predict" if future is None else "score"
         cache = self.__dict__.setdefault("_forecast_functions", {})
         if key not in cache:
             cache[key] = tf.function(self._outputs, reduce_retracing=True)
@@ -516,8 +608,28 @@ class TEBForecaster(IBModel):
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     def log_prob(self, inputs, target_future, batch_size=1024):
-        """Held-out log-density per window and forecast step, nats [N, H] (raw units)."""
-        return self.forecast(inputs, target_future, batch_size=batch_size)["log_prob"]
+        """Held-out log-density per window and forecast step, nats [N, H] (raw units); no
+        quantiles are computed (the fast path for scoring)."""
+        inputs = self._check_inputs(inputs)
+        future = np.asarray(target_future, np.float32)
+        n = len(inputs["target_history"])
+        if future.shape != (n, self.horizon, self.target_dim):
+            raise ValueError(f"target_future has shape {future.shape}; expected "
+                             f"[{n}, {self.horizon}, {self.target_dim}]")
+        cache = self.__dict__.setdefault("_forecast_functions", {})
+        if "log_prob" not in cache:
+            cache["log_prob"] = tf.function(self._log_prob, reduce_retracing=True)
+        parts = []
+        for lo in range(0, n, batch_size):
+            batch = {k: tf.constant(v[lo:lo + batch_size]) for k, v in inputs.items()}
+            parts.append(cache["log_prob"](batch, tf.constant(future[lo:lo + batch_size])).numpy())
+        return np.concatenate(parts)
+
+    def _log_prob(self, inputs, future):
+        dist, _ = self._forward(inputs, training=False)
+        lp = _Predictive(dist).log_prob(self._target_scaled(future)) - \
+            tf.math.log(self._constant("target_scale"))
+        return tf.reduce_sum(lp, axis=-1)
 
     # -- from context ------------------------------------------------------------------------
     @classmethod
@@ -536,13 +648,24 @@ class TEBForecaster(IBModel):
                   **overrides}
         config.pop("name", None)
         model = cls.from_config(config)
-        for mine, theirs in ((model.context_layers, target_only.context_layers),
-                             ([model.context_out], [target_only.context_out]),
-                             (model.decoder_hidden, target_only.decoder_hidden),
-                             ([model.decoder_head], [target_only.decoder_head])):
+        model.copy_shared_weights(target_only)
+        if model.linear_lags:
+            # The AR coefficients carry over; the source's lags start at zero.
+            coef = np.zeros(model.linear_coef.shape, np.float32)
+            coef[:target_only.linear_coef.shape[0]] = target_only.linear_coef.numpy()
+            model.linear_coef.assign(coef)
+        return model
+
+    def copy_shared_weights(self, other):
+        """Copies the context encoder and decoder (everything but the source channel) from a
+        model of the same shape: a TEB model trained from scratch starts from the same weights
+        as its target-only reference, so the two differ only by the source."""
+        for mine, theirs in ((self.context_layers, other.context_layers),
+                             ([self.context_out], [other.context_out]),
+                             (self.decoder_hidden, other.decoder_hidden),
+                             ([self.decoder_head], [other.decoder_head])):
             for a, b in zip(mine, theirs):
                 a.set_weights(b.get_weights())
-        return model
 
     # -- serving -----------------------------------------------------------------------------
     def serving_signatures(self, reference=None):
@@ -619,5 +742,6 @@ class TEBForecaster(IBModel):
                 "encoder": self.encoder_kind, "distribution": self.distribution,
                 "num_components": self.num_components, "beta": self.beta,
                 "num_samples": self.num_samples, "min_scale": self.min_scale,
+                "linear_lags": self.linear_lags,
                 "freeze_context": self.freeze_context, "scaler": dict(self.scaler_config),
                 "quantile_levels": list(self.quantile_levels), "seed": self.seed}

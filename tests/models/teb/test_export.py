@@ -36,7 +36,7 @@ def fitted():
     streams = PairedStreams(frame, time_col="t", source_cols=["x"], target_cols=["y"],
                             history=3, horizon=2)
     return fit_teb(streams, epochs=12, seed=2, hidden_units=(16,), context_units=8,
-                   latent_dim=4)
+                   latent_dim=4, surrogates=0)
 
 
 @pytest.fixture(scope="module")

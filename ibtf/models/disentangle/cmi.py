@@ -1,0 +1,253 @@
+"""Disentanglement under correlated attributes by minimising conditional mutual information."""
+from ibtf._keras import keras, tf
+from ibtf.estimators.total_correlation import PermutationDiscriminator
+from ibtf.models.base import IBModel, check_array
+from ibtf.models.disentangle._parts import check_positive_int, check_units, dense_stack
+
+__all__ = ["CMIDisentangler", "permute_within_groups"]
+
+
+def permute_within_groups(values, groups, seed):
+    """Permutes the rows of ``values`` only among rows with the same ``groups`` entry.
+
+    Rows i and pi(i) always share their group, so for rows drawn from q(z_a, z_b, a) the
+    result (z_a, z_b[pi]) is a draw from q(z_a | a) q(z_b | a) q(a): the conditional product of
+    marginals (Funke et al. 2022, Sec. 4). Grouping every row together gives the ordinary
+    batch permutation, i.e. the unconditional product q(z_a) q(z_b).
+
+    Args:
+      values: [B, k] tensor.
+      groups: [B] int tensor of group ids (an attribute's values).
+      seed: stateless seed, a shape-[2] int tensor.
+
+    Returns:
+      [B, k] tensor.
+    """
+    groups = tf.cast(groups, tf.float32)
+    noise = tf.random.stateless_uniform(tf.shape(groups), seed=seed, maxval=0.5)
+    noise_2 = tf.random.stateless_uniform(tf.shape(groups), seed=seed + 1, maxval=0.5)
+    # Sorting by group + noise lists every group's rows contiguously, in random order; two
+    # sorts give two random orders with the same group at every position.
+    source = tf.argsort(groups * 2.0 + noise_2)
+    target = tf.argsort(groups * 2.0 + noise)
+    return tf.gather(tf.gather(values, source), tf.argsort(target))
+
+
+@keras.utils.register_keras_serializable(package="ibtf")
+class CMIDisentangler(IBModel):
+    """Attribute classifiers on separate subspaces of z, with z_j independent of z_{-j} given a_j.
+
+    z = e(x) = [z_1, ..., z_m] (one subspace of ``subspace_dim`` per attribute), classifiers
+    p(a_j | z_j), and for every attribute j and value v a discriminator D_{j,v} telling z from
+    z with z_{-j} permuted among the examples with a_j = v. With balanced classes its logit is
+    ln q(z | a_j = v) / q(z_j | v) q(z_{-j} | v), so its mean over those examples estimates
+    I(z_j; z_{-j} | a_j = v). The encoder and the classifiers minimise
+
+        L = sum_j mean_i [ -ln p(a_ij | z_ij) ]
+            + lambda * sum_j sum_v P(a_j = v) mean_{i: a_ij = v} D_{j,v}(z_i)
+
+    i.e. cross-entropy plus lambda times the estimated sum_j I(z_j; z_{-j} | a_j), while the
+    discriminators minimise their logistic loss on z (stopped) and its permutation (Funke et
+    al. 2022, "Disentanglement and generalization under correlation shifts", eq. 3 and Alg. 1).
+    ``conditional=False`` is the unconditional variant: the permutation runs over the whole
+    batch and the penalty estimates I(z_j; z_{-j}), which fights the attributes' own
+    correlation.
+
+    Args:
+      num_attributes: m.
+      num_values: values of each (categorical) attribute, labels in [0, num_values).
+      subspace_dim: size of each attribute's subspace z_j.
+      hidden_units: the encoder MLP's widths.
+      lam: lambda, the weight of the (conditional) MI penalty.
+      conditional: permute within attribute values (True) or over the batch (False).
+      discriminator_units: widths of each discriminator.
+      seed: seeds initialisers and permutations.
+
+    Metrics: ``loss``, ``ce_nats`` (sum over attributes), ``mi_nats`` (the penalty's estimate),
+    ``discriminator_loss``, ``accuracy_<j>``.
+
+    >>> model = CMIDisentangler(num_attributes=2, subspace_dim=2, seed=0)
+    >>> model.compile(keras.optimizers.Adam(1e-3))
+    >>> model.fit(x, labels, epochs=30)   # doctest: +SKIP
+    """
+
+    def __init__(self, num_attributes=2, num_values=2, subspace_dim=2, hidden_units=(64, 64),
+                 lam=1.0, conditional=True, discriminator_units=(64, 64), seed=0, **kwargs):
+        super().__init__(beta=0.0, **kwargs)
+        self.num_attributes = check_positive_int(num_attributes, "num_attributes",
+                                                 "at least 2 attributes to disentangle",
+                                                 minimum=2)
+        self.num_values = check_positive_int(num_values, "num_values", "e.g. 2 (binary)",
+                                             minimum=2)
+        self.subspace_dim = check_positive_int(subspace_dim, "subspace_dim", "e.g. 2")
+        self.hidden_units = check_units(hidden_units)
+        self.discriminator_units = check_units(discriminator_units, "discriminator_units")
+        if not float(lam) >= 0:
+            raise ValueError(f"lam={lam!r} must be >= 0 (the weight of the MI penalty)")
+        self.lam = float(lam)
+        self.conditional = bool(conditional)
+        self.seed = check_positive_int(seed, "seed", "a non-negative int", minimum=0)
+        self.code_dim = self.num_attributes * self.subspace_dim
+        self.encoder = dense_stack(self.hidden_units, self.code_dim, seed, "encoder")
+        self.heads = [keras.layers.Dense(self.num_values, name=f"head_{j}",
+                                         kernel_initializer=keras.initializers.GlorotUniform(
+                                             seed + 200 + j))
+                      for j in range(self.num_attributes)]
+        groups = self.num_values if self.conditional else 1
+        self.discriminators = [
+            PermutationDiscriminator(self.discriminator_units, activation="leaky_relu",
+                                     seed=seed + 1000 + 10 * k, name=f"discriminator_{k}")
+            for k in range(self.num_attributes * groups)]
+        self._step = tf.Variable(0, dtype=tf.int32, trainable=False, name="step")
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.ce_tracker = keras.metrics.Mean(name="ce_nats")
+        self.mi_tracker = keras.metrics.Mean(name="mi_nats")
+        self.disc_tracker = keras.metrics.Mean(name="discriminator_loss")
+        self.accuracy = [keras.metrics.SparseCategoricalAccuracy(name=f"accuracy_{j}")
+                         for j in range(self.num_attributes)]
+        self.input_dim = None
+
+    def compile(self, optimizer="adam", discriminator_optimizer=None, **kwargs):
+        """``discriminator_optimizer`` trains the discriminators (default: Adam(1e-3)); a
+        faster one than the encoder's keeps them ahead of it, as adversarial estimates need."""
+        super().compile(optimizer=optimizer, **kwargs)
+        self.discriminator_optimizer = keras.optimizers.get(
+            discriminator_optimizer or keras.optimizers.Adam(1e-3))
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.ce_tracker, self.mi_tracker, self.disc_tracker,
+                *self.accuracy]
+
+    def build(self, input_shape):
+        input_shape = tf.TensorShape(input_shape)
+        if input_shape.rank != 2 or input_shape[-1] is None:
+            raise ValueError(f"inputs have shape {input_shape}; expected [batch, features]")
+        self.input_dim = int(input_shape[-1])
+        z = self.encoder(tf.zeros([1, self.input_dim]))
+        for j, head in enumerate(self.heads):
+            head(self.subspace(z, j))
+        for disc in self.discriminators:
+            disc(z)
+        self._build_input_shape = input_shape
+        self.built = True
+
+    def subspace(self, z, j):
+        """z_j, the columns of attribute j."""
+        return z[:, j * self.subspace_dim:(j + 1) * self.subspace_dim]
+
+    def _swap_others(self, z, j, permuted):
+        """z with every subspace except j taken from ``permuted``."""
+        d = self.subspace_dim
+        return tf.concat([permuted[:, :j * d], z[:, j * d:(j + 1) * d], permuted[:, (j + 1) * d:]],
+                         axis=1)
+
+    def _discriminator_terms(self, z, labels, seed):
+        """Per discriminator: (mask of its examples, logits on z, logits on the permuted z)."""
+        terms = []
+        for j in range(self.num_attributes):
+            groups = labels[:, j] if self.conditional else tf.zeros_like(labels[:, j])
+            permuted = self._swap_others(z, j, permute_within_groups(z, groups, seed + 7 * j))
+            for v in range(self.num_values if self.conditional else 1):
+                disc = self.discriminators[j * (self.num_values if self.conditional else 1) + v]
+                mask = tf.cast(tf.equal(groups, v), z.dtype)
+                terms.append((mask, disc(z), disc(permuted)))
+        return terms
+
+    @staticmethod
+    def _masked_mean(values, mask):
+        return tf.reduce_sum(values * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+    def train_step(self, data):
+        x, labels = data
+        labels = tf.cast(tf.reshape(labels, [-1, self.num_attributes]), tf.int32)
+        seed = tf.stack([tf.constant(self.seed, tf.int32), self._step.assign_add(1)])
+        batch = tf.cast(tf.shape(x)[0], tf.float32)
+        with tf.GradientTape(persistent=True) as tape:
+            z = self.encoder(x, training=True)
+            logits = [head(self.subspace(z, j)) for j, head in enumerate(self.heads)]
+            ce = tf.add_n([tf.nn.sparse_softmax_cross_entropy_with_logits(labels[:, j], lg)
+                           for j, lg in enumerate(logits)])
+            # Encoder side: sum_j sum_v P(a_j = v) * mean_{a_j = v} D_{j,v}(z)  (nats).
+            terms = self._discriminator_terms(z, labels, seed)
+            mi = tf.add_n([tf.reduce_sum(mask) / batch * self._masked_mean(real, mask)
+                           for mask, real, _ in terms])
+            loss = tf.reduce_mean(ce) + self.lam * mi
+            # Discriminator side, on the stopped code: balanced logistic loss per group.
+            stopped = self._discriminator_terms(tf.stop_gradient(z), labels, seed)
+            disc_loss = tf.add_n([
+                self._masked_mean(tf.nn.softplus(-real) + tf.nn.softplus(fake), mask)
+                for mask, real, fake in stopped])
+        main_vars = self.encoder.trainable_variables + [
+            w for head in self.heads for w in head.trainable_variables]
+        disc_vars = [w for disc in self.discriminators for w in disc.trainable_variables]
+        self.minimize(loss, tape, main_vars)
+        self.minimize(disc_loss, tape, disc_vars, optimizer=self.discriminator_optimizer)
+        del tape
+        return self._track(loss, ce, mi, disc_loss, labels, logits)
+
+    def test_step(self, data):
+        x, labels = data
+        labels = tf.cast(tf.reshape(labels, [-1, self.num_attributes]), tf.int32)
+        z = self.encoder(x, training=False)
+        logits = [head(self.subspace(z, j)) for j, head in enumerate(self.heads)]
+        ce = tf.add_n([tf.nn.sparse_softmax_cross_entropy_with_logits(labels[:, j], lg)
+                       for j, lg in enumerate(logits)])
+        batch = tf.cast(tf.shape(x)[0], tf.float32)
+        terms = self._discriminator_terms(z, labels, tf.constant([self.seed, -1], tf.int32))
+        mi = tf.add_n([tf.reduce_sum(mask) / batch * self._masked_mean(real, mask)
+                       for mask, real, _ in terms])
+        disc_loss = tf.add_n([self._masked_mean(tf.nn.softplus(-real) + tf.nn.softplus(fake),
+                                                mask) for mask, real, fake in terms])
+        return self._track(tf.reduce_mean(ce) + self.lam * mi, ce, mi, disc_loss, labels, logits)
+
+    def _track(self, loss, ce, mi, disc_loss, labels, logits):
+        self.loss_tracker.update_state(loss)
+        self.ce_tracker.update_state(ce)
+        self.mi_tracker.update_state(mi)
+        self.disc_tracker.update_state(disc_loss)
+        for j, metric in enumerate(self.accuracy):
+            metric.update_state(labels[:, j], logits[j])
+        return {m.name: m.result() for m in self.metrics}
+
+    def call(self, inputs, training=False):
+        """The code z = e(x), [batch, num_attributes * subspace_dim]."""
+        return self.encoder(inputs, training=training)
+
+    def predict_attributes(self, x):
+        """Class ids of every attribute, int [batch, num_attributes]."""
+        x = tf.convert_to_tensor(self._check_x(x))
+        z = self(x)
+        return tf.stack([tf.argmax(head(self.subspace(z, j)), axis=-1, output_type=tf.int32)
+                         for j, head in enumerate(self.heads)], axis=1)
+
+    def _check_x(self, x):
+        return check_array("x", x, None if self.input_dim is None else (self.input_dim,))
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        x = self._check_x(x)
+        self._build_for(x)
+        return super().fit(x, y, *args, **kwargs)
+
+    def serving_signatures(self):
+        """``encode`` (the default): ``x`` -> ``code`` z and ``probabilities_<j>`` p(a_j | z_j)."""
+        if not self.built:
+            raise ValueError("the model is not built: fit or call it once before exporting")
+
+        @tf.function(input_signature=[tf.TensorSpec([None, self.input_dim], tf.float32,
+                                                    name="x")])
+        def encode(x):
+            z = self.encoder(x)
+            out = {"code": z}
+            for j, head in enumerate(self.heads):
+                out[f"probabilities_{j}"] = tf.nn.softmax(head(self.subspace(z, j)))
+            return out
+
+        return {"serving_default": encode, "encode": encode}
+
+    def get_config(self):
+        return {**super().get_config(), "num_attributes": self.num_attributes,
+                "num_values": self.num_values, "subspace_dim": self.subspace_dim,
+                "hidden_units": list(self.hidden_units), "lam": self.lam,
+                "conditional": self.conditional,
+                "discriminator_units": list(self.discriminator_units), "seed": self.seed}

@@ -1,0 +1,106 @@
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+from ibtf._keras import keras, tf
+from ibtf.models.disentangle.cmi import CMIDisentangler, permute_within_groups
+from ibtf.serving import export
+from ibtf.testing import assert_same_weights, keras_roundtrip
+
+_spec = importlib.util.spec_from_file_location(
+    "_fresh", os.path.join(os.path.dirname(__file__), "_fresh.py"))
+_fresh = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fresh)
+
+
+def test_permutation_stays_within_groups_and_mixes_them():
+    groups = tf.constant([0, 1, 0, 1, 0, 1, 0, 1, 2, 2] * 10)
+    values = tf.cast(tf.range(100)[:, None], tf.float32)
+    out = permute_within_groups(values, groups, tf.constant([3, 4])).numpy()[:, 0].astype(int)
+    assert sorted(out.tolist()) == list(range(100))            # a permutation
+    np.testing.assert_array_equal(groups.numpy()[out], groups.numpy())   # same group
+    assert np.mean(out != np.arange(100)) > 0.5                 # and not the identity
+
+
+def test_one_group_is_the_plain_batch_permutation():
+    values = tf.reshape(tf.range(20, dtype=tf.float32), [10, 2])
+    out = permute_within_groups(values, tf.zeros([10], tf.int32), tf.constant([1, 2])).numpy()
+    assert sorted(out[:, 0].tolist()) == list(range(0, 20, 2))
+    np.testing.assert_array_equal(out[:, 1], out[:, 0] + 1)     # rows move whole
+
+
+def _data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, size=(n, 2)).astype(np.int32)
+    x = np.concatenate([labels * 2.0 - 1.0, rng.normal(size=(n, 4))], 1).astype(np.float32)
+    return x, labels
+
+
+def _model(**kwargs):
+    return CMIDisentangler(subspace_dim=2, hidden_units=(8,), discriminator_units=(8,), seed=1,
+                           **kwargs)
+
+
+def test_penalty_is_the_group_weighted_discriminator_mean():
+    model = _model(lam=0.5)
+    x, labels = _data(16)
+    model.build(x.shape)
+    z = model.encoder(x)
+    terms = model._discriminator_terms(z, tf.constant(labels), tf.constant([0, 1]))
+    assert len(terms) == 4 and len(model.discriminators) == 4
+    for k, (mask, real, _) in enumerate(terms):
+        j, v = divmod(k, 2)
+        np.testing.assert_array_equal(mask.numpy(), (labels[:, j] == v).astype(np.float32))
+        np.testing.assert_allclose(real, model.discriminators[k](z), rtol=1e-6)
+    unconditional = _model(conditional=False)
+    unconditional.build(x.shape)
+    assert len(unconditional.discriminators) == 2
+
+
+@pytest.mark.slow
+def test_fit_learns_both_attributes_and_trains_the_discriminators():
+    model = _model(lam=0.1)
+    model.compile(keras.optimizers.Adam(1e-2), jit_compile=False)
+    x, labels = _data(128)
+    model.fit(x, labels, epochs=1, batch_size=32, verbose=0)
+    before = [w.numpy() for w in model.discriminators[0].weights]
+    history = model.fit(x, labels, epochs=15, batch_size=32, verbose=0)
+    assert history.history["accuracy_0"][-1] > 0.9 and history.history["accuracy_1"][-1] > 0.9
+    assert not np.array_equal(before[0], model.discriminators[0].weights[0].numpy())
+    assert np.mean(model.predict_attributes(x).numpy() == labels) > 0.9
+
+
+def test_jit_and_plain_steps_agree():
+    x, labels = _data(32)
+    results = []
+    for jit in (False, True):
+        keras.backend.clear_session()
+        model = _model()
+        model.compile(keras.optimizers.SGD(1e-2), jit_compile=jit)
+        model.fit(x, labels, epochs=1, batch_size=32, verbose=0)
+        results.append(model(x).numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-4, atol=1e-5)
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="num_attributes"):
+        CMIDisentangler(num_attributes=1)
+    with pytest.raises(ValueError, match="lam"):
+        CMIDisentangler(lam=-1.0)
+
+
+def test_keras_roundtrip_and_export(tmp_path):
+    model = _model()
+    x, _ = _data(4)
+    model.build(x.shape)
+    loaded = keras_roundtrip(model, tmp_path / "cmi")
+    assert isinstance(loaded, CMIDisentangler)
+    assert_same_weights(model, loaded)
+    path = export(model, str(tmp_path), "cmi")
+    out = _fresh.run_export(path, tmp_path, "encode", x=x)
+    np.testing.assert_allclose(out["outputs"]["code"], model(x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out["outputs"]["probabilities_1"],
+                               tf.nn.softmax(model.heads[1](model.subspace(model(x), 1))),
+                               rtol=1e-5, atol=1e-6)

@@ -1,0 +1,109 @@
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+import tensorflow_probability as tfp
+
+from ibtf._keras import keras, tf
+from ibtf.models.disentangle.ivae_gmm import GMMPriorVAE
+from ibtf.serving import export
+from ibtf.testing import assert_same_weights, fixed_noise, keras_roundtrip
+
+_spec = importlib.util.spec_from_file_location(
+    "_fresh", os.path.join(os.path.dirname(__file__), "_fresh.py"))
+_fresh = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fresh)
+tfd = tfp.distributions
+
+
+def _model(**kwargs):
+    return GMMPriorVAE(input_dim=5, latent_dim=2, num_components=3, hidden_units=(8,), seed=2,
+                       **kwargs)
+
+
+def _x(n=32, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, 5)).astype(np.float32)
+
+
+def test_objective_is_nll_plus_beta_times_monte_carlo_kl():
+    model = _model(beta=0.5)
+    x = tf.constant(_x(4))
+    with fixed_noise():
+        code, rate = model.bottleneck(model.encoder(x), training=True)
+        posterior = model.bottleneck.posterior(model.encoder(x))
+    # The rate is ln q(z|x) - ln p(z) at the drawn code, with the mixture prior's density.
+    mixture = model.prior.distribution()
+    np.testing.assert_allclose(rate, posterior.log_prob(code) - mixture.log_prob(code),
+                               rtol=1e-5, atol=1e-5)
+    scale = tf.nn.softplus(model.raw_obs_scale) + 1e-4
+    nll = -tf.reduce_sum(tfd.Normal(model.decoder(code), scale).log_prob(x), axis=-1)
+    np.testing.assert_allclose(-model.likelihood(code).log_prob(x), nll, rtol=1e-5)
+
+
+def test_cluster_probabilities_are_the_prior_posterior_over_components():
+    model = _model()
+    z = tf.constant([[0.3, -1.0], [2.0, 0.5]])
+    probs = model.cluster_probabilities(z).numpy()
+    prior = model.prior
+    weights = tf.nn.softmax(prior.logits).numpy()
+    dens = np.stack([tfd.MultivariateNormalDiag(prior.locs[k], tf.nn.softplus(prior.raw_scales[k])
+                                                + 1e-5).prob(z).numpy() for k in range(3)], 1)
+    want = weights * dens / (weights * dens).sum(1, keepdims=True)
+    np.testing.assert_allclose(probs, want, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_training_lowers_the_loss_and_initialize_prior_fits_the_codes():
+    model = _model()
+    model.compile(keras.optimizers.Adam(3e-3), jit_compile=False)
+    rng = np.random.default_rng(0)
+    centres = np.array([[-4.0] * 5, [0.0] * 5, [4.0] * 5], np.float32)
+    x = centres[rng.integers(0, 3, 300)] + 0.3 * rng.normal(size=(300, 5)).astype(np.float32)
+    history = model.fit(x, epochs=6, batch_size=50, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    gmm = model.initialize_prior(x)
+    np.testing.assert_allclose(model.prior.locs.numpy(), gmm.means_, rtol=1e-5)
+    assert len(set(model.cluster(x).numpy().tolist())) == 3
+
+
+def test_jit_and_plain_steps_agree():
+    x = _x(16)
+    results = []
+    for jit in (False, True):
+        keras.backend.clear_session()
+        model = _model()
+        model.compile(keras.optimizers.SGD(1e-2), jit_compile=jit)
+        with fixed_noise():
+            model.fit(x, epochs=1, batch_size=16, verbose=0)
+        results.append(model.encode(x).numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-4, atol=1e-5)
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="input_dim"):
+        GMMPriorVAE(input_dim=0)
+    with pytest.raises(ValueError, match="hidden_units"):
+        GMMPriorVAE(input_dim=3, hidden_units=[])
+    with pytest.raises(ValueError, match="feature shape"):
+        _model().encode(np.zeros((2, 4)))
+
+
+def test_keras_roundtrip(tmp_path):
+    model = _model()
+    loaded = keras_roundtrip(model, tmp_path / "gmmvae")
+    assert isinstance(loaded, GMMPriorVAE)
+    assert_same_weights(model, loaded)
+    np.testing.assert_allclose(loaded.encode(_x(3)), model.encode(_x(3)), rtol=1e-6)
+
+
+def test_export_loads_in_a_clean_process(tmp_path):
+    model = _model()
+    x = _x(3)
+    path = export(model, str(tmp_path), "gmmvae")
+    out = _fresh.run_export(path, tmp_path, "encode", x=x)
+    assert out["signatures"] == ["decode", "encode", "serving_default"]
+    code = model.encode(x)
+    np.testing.assert_allclose(out["outputs"]["code"], code, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out["outputs"]["cluster_probabilities"],
+                               model.cluster_probabilities(code), rtol=1e-4, atol=1e-6)

@@ -1,0 +1,93 @@
+"""Trust in the transfer figure: equal treatment, the linear path, the surrogate test."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from ibtf.data import coupled_ar
+from ibtf.models.baselines import ARForecaster, ARXForecaster
+from ibtf.models.teb.fit import _build_pair, _check_config, fit_teb, transfer_report
+from ibtf.models.teb.surrogate_test import p_value
+from ibtf.streams import PairedStreams
+
+SMALL = dict(hidden_units=(8,), context_units=4, latent_dim=2, epochs=8, batch_size=64)
+
+
+def _streams(n=400, coupling=1.0, source=None, seed=0, history=3):
+    frame = coupled_ar(n, coupling=coupling, target_ar=0.5, seed=seed).frame
+    if source is not None:
+        frame = frame.assign(x=source)
+    return PairedStreams(frame, time_col="t", source_cols=["x"], target_cols=["y"],
+                         history=history, horizon=1, split=(0.6, 0.2, 0.2))
+
+
+def test_untrained_pair_is_least_squares_ar_and_arx_with_equal_shared_weights():
+    streams = _streams()
+    train = streams.windows("train")
+    target_only, teb = _build_pair(train, streams.scaler, _check_config(dict(SMALL)))
+    shared = [*target_only.context_layers, target_only.context_out, *target_only.decoder_hidden]
+    for layer in shared:
+        twin = teb.get_layer(layer.name)
+        for a, b in zip(layer.get_weights(), twin.get_weights()):
+            np.testing.assert_array_equal(a, b)
+    test = streams.windows("test")
+    for model, baseline in ((target_only, ARForecaster(3)), (teb, ARXForecaster(3))):
+        baseline.fit(train)
+        mean, std = baseline.predict(test)
+        out = model.forecast(test.inputs, test.target_future)
+        np.testing.assert_allclose(out["mean"], mean, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(out["stddev"], std, rtol=1e-3)
+        np.testing.assert_allclose(out["log_prob"], baseline.log_prob(test), atol=2e-3)
+        np.testing.assert_allclose(model.log_prob(test.inputs, test.target_future),
+                                   out["log_prob"], rtol=1e-6, atol=1e-6)
+
+
+def test_p_value_is_the_monte_carlo_rank():
+    assert p_value(1.0, np.zeros(20)) == pytest.approx(1 / 21)
+    assert p_value(0.0, np.zeros(20)) == pytest.approx(1.0)
+    assert p_value(0.5, np.arange(10) / 10) == pytest.approx(6 / 11)
+
+
+@pytest.fixture(scope="module")
+def real_and_placebo():
+    coupled = fit_teb(_streams(), seed=0, surrogates=20, **SMALL)
+    noise = np.random.default_rng(7).standard_normal(400)
+    placebo = fit_teb(_streams(source=noise), seed=0, surrogates=9, **SMALL)
+    return transfer_report(coupled), transfer_report(placebo)
+
+
+def test_a_real_link_is_supported_with_the_smallest_p(real_and_placebo):
+    report, _ = real_and_placebo
+    assert report.n_surrogates == 20 and report.surrogate_kind == "shift"
+    # TE = 1/2 ln 2 = 0.35 nats here; every surrogate's transfer is far below it.
+    assert report.p_value == pytest.approx(1 / 21) and report.supported
+    assert report.transfer_nats > report.null_mean + 5 * report.null_sd
+    d = report.to_dict()
+    assert d["transfer_p"] == report.p_value and d["n_surrogates"] == 20
+    assert "surrogate test: p = 0.048" in report.summary()
+
+
+def test_a_noise_source_trained_the_same_way_is_not_claimed(real_and_placebo):
+    _, report = real_and_placebo
+    assert report.p_value >= 0.05 and not report.supported
+    assert report.ci[0] <= 0 <= report.ci[1]
+    assert abs(report.transfer_nats) < 0.05 and abs(report.null_mean) < 0.05
+
+
+def test_a_constant_source_is_refused_as_carrying_no_information():
+    with pytest.raises(ValueError, match="constant over the training rows.*no information"):
+        fit_teb(_streams(source=np.full(400, 3.0)), surrogates=0, **SMALL)
+
+
+def test_surrogate_settings_are_checked():
+    with pytest.raises(ValueError, match="surrogates"):
+        fit_teb(_streams(), surrogates=-1, **SMALL)
+    with pytest.raises(ValueError, match="surrogate_kind"):
+        fit_teb(_streams(), surrogate_kind="reverse", **SMALL)
+
+
+def test_values_beyond_float32_are_refused_naming_the_column():
+    frame = coupled_ar(100, seed=0).frame
+    frame.loc[17, "y"] = 1e300
+    with pytest.raises(ValueError, match="column 'y' has the value 1e\\+300.*rescale"):
+        PairedStreams(pd.DataFrame(frame), time_col="t", source_cols=["x"], target_cols=["y"],
+                      history=3)
