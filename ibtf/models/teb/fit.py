@@ -193,11 +193,12 @@ def _train(model, train, val, cfg, part):
     """Trains with AdamW and early stopping on validation NLL; returns the epochs run.
 
     The untrained state (the least-squares forecaster when the model has a linear term) stays
-    a candidate: the trained weights are kept only when their validation NLL beats it by more
-    than one standard error of the paired per-window difference (the one-standard-error rule,
-    Hastie, Tibshirani & Friedman 2009, "The Elements of Statistical Learning", sec. 7.10). On a
-    few dozen validation windows a smaller gain is as likely selection noise as skill, and the
-    simpler model generalises better.
+    a candidate: the trained weights are kept only when their validation log-likelihood gain
+    over it is significant, the 95% moving-block bootstrap interval of the paired per-window
+    gain lying above 0 (consecutive windows overlap, so a plain standard error would be too
+    small). On a few dozen validation windows a smaller gain is as likely selection noise as
+    skill, and the simpler model generalises better (the spirit of the one-standard-error rule,
+    Hastie, Tibshirani & Friedman 2009, "The Elements of Statistical Learning", sec. 7.10).
     """
     if model.optimizer is None:
         model.compile(_optimizer(cfg), jit_compile=cfg["jit_compile"])
@@ -222,8 +223,11 @@ def _train(model, train, val, cfg, part):
     if stop.best_weights is not None:
         model.set_weights(stop.best_weights)
     gain = model.log_prob(scored.inputs, scored.target_future).sum(axis=1) - initial
-    standard_error = gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else 0.0
-    if not np.isfinite(gain).all() or gain.mean() <= standard_error:
+    significant = False
+    if len(gain) > 1 and np.isfinite(gain).all():
+        _, lower, _ = block_bootstrap_ci(gain, n_boot=1000, level=0.95, seed=cfg["seed"])
+        significant = lower > 0
+    if not significant:
         model.set_weights(initial_weights)
     return len(hist.history["loss"])
 
