@@ -13,7 +13,7 @@ import time
 
 
 NAMES = ("ctrl_delta_r_orthogonal", "ctrl_delta_r_shared", "shift_invariant", "vsd_nuisance",
-         "vsd_accuracy", "farcon_dp_gap", "farcon_probe", "farcon_accuracy", "ctrl_digits",
+         "vsd_accuracy", "farcon_dp_gap", "farcon_probe", "farcon_accuracy",
          "club_vclub_bound", "club_leakage", "club_utility")
 
 

@@ -13,6 +13,12 @@ import numpy as np
 
 from ibtf.models.zoo.registry import register
 
+
+def _seed_everything(seed):
+    from ibtf._keras import keras
+    keras.utils.set_random_seed(seed)
+
+
 __all__ = ["club_experiment", "farcon_experiment", "shift_experiment", "vclub_experiment"]
 
 
@@ -33,6 +39,7 @@ def club_experiment(quick=True, seed=0):
     from ibtf.metrics.fairness import base_rate, probe_accuracy
     from ibtf.models.fair.club import CLUBModel
 
+    _seed_everything(seed)          # Keras shuffles with the global seed
     n, epochs = (8000, 20) if quick else (12000, 30)
     lambdas = (0.0, 3.0) if quick else (0.0, 1.0, 3.0)
     train = planted_sensitive(n, seed=seed)
@@ -112,6 +119,7 @@ def farcon_experiment(quick=True, seed=0):
     from ibtf.metrics.fairness import base_rate, demographic_parity_gap, probe_accuracy
     from ibtf.models.fair.farcon import FarconVAE
 
+    _seed_everything(seed)          # Keras shuffles with the global seed
     n, epochs = (4000, 20) if quick else (8000, 30)
     train = planted_sensitive(n, p_sensitive=0.7, seed=seed)
     test = planted_sensitive(40000, p_sensitive=0.7, seed=seed + 1000)
@@ -174,6 +182,7 @@ def shift_experiment(quick=True, seed=0):
     from ibtf.data.planted import spurious_shift
     from ibtf.models.fair.shift import InvariantBottleneck
 
+    _seed_everything(seed)          # Keras shuffles with the global seed
     n, epochs = (3000, 30) if quick else (6000, 45)
     train = spurious_shift(n, (0.95, 0.6), seed=seed)
     test = spurious_shift(20000, (0.05,), seed=seed + 1000)

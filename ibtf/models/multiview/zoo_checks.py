@@ -12,6 +12,12 @@ import numpy as np
 
 from ibtf.models.zoo.registry import register
 
+
+def _seed_everything(seed):
+    from ibtf._keras import keras
+    keras.utils.set_random_seed(seed)
+
+
 __all__ = ["vsd_experiment"]
 
 
@@ -22,6 +28,7 @@ def vsd_experiment(quick=True, seed=0):
     from ibtf.metrics.fairness import base_rate, probe_accuracy
     from ibtf.models.multiview.vsd import MultiViewVSD
 
+    _seed_everything(seed)          # Keras shuffles with the global seed
     n, epochs = (6000, 15) if quick else (12000, 25)
     train, test = two_views(n, seed=seed), two_views(8000, seed=seed + 1000)
     out = {"chance": base_rate(test.nuisance1)}
