@@ -54,6 +54,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--hidden", default="64,64", help="hidden units")
     parser.add_argument("--patience", type=int, default=15)
+    parser.add_argument("--distribution", default="normal", help="predictive family")
     parser.add_argument("--out", default="benchmarks/results/teb_nonlinear.jsonl")
     args = parser.parse_args(argv)
     hidden = tuple(int(h) for h in args.hidden.split(","))
@@ -61,7 +62,7 @@ def main(argv=None):
     with open(args.out, "a") as out:
         for seed in range(args.seeds):
             row = run(seed, args.steps, args.epochs, hidden_units=hidden,
-                      patience=args.patience)
+                      patience=args.patience, distribution=args.distribution)
             rows.append(row)
             out.write(json.dumps(row) + "\n")
             out.flush()
