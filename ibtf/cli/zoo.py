@@ -13,8 +13,7 @@ def add_parser(subparsers):
         "check", help="train a model on its check's data; last line: one JSON object",
         description="Trains NAME on data with a known answer and prints "
                     '{"model", "check", "value", "truth", "tolerance", "passed", "seconds"}; '
-                    "exit status 1 when the check fails.",
-        formatter_class=__import__("argparse").ArgumentDefaultsHelpFormatter)
+                    "exit status 1 when the check fails.")
     check.add_argument("name", metavar="NAME", nargs="?", help="a name from `ibtf zoo list`")
     check.add_argument("--all", action="store_true",
                        help="run every model's check, one JSON line each (instead of NAME)")

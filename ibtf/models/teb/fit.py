@@ -58,7 +58,6 @@ class TEBFit:
       teb, target_only: the `TEBForecaster`s. streams: the `PairedStreams` (or None).
       epochs_target_only, epochs_teb: epochs run (early stopping on validation NLL).
       seconds: wall time of both fits. config: the fit settings.
-      train_windows, val_windows: the windows trained on and early-stopped on.
       surrogates: the `SurrogateNull` of the surrogate test (None when not run).
       teb_initial_weights: the TEB model's weights before training (surrogate refits start
         from them).
@@ -71,8 +70,6 @@ class TEBFit:
     epochs_teb: int
     seconds: float
     config: dict
-    train_windows: object = None
-    val_windows: object = None
     surrogates: object = None
     teb_initial_weights: list = dataclasses.field(default=None, repr=False)
 
@@ -318,7 +315,7 @@ def fit_teb_windows(train, val, scaler, **kwargs):
     keras.utils.set_random_seed(cfg["seed"] + 1)
     epochs_teb = _train(teb, train, val, cfg, "teb")
     return TEBFit(teb, target_only, None, epochs_to, epochs_teb, time.time() - start, cfg,
-                  train, val, teb_initial_weights=initial)
+                  teb_initial_weights=initial)
 
 
 def fit_teb(streams, **kwargs):

@@ -563,6 +563,13 @@ class TEBForecaster(IBModel):
             out[key] = array
         return out
 
+    def _check_future(self, target_future, n):
+        future = np.asarray(target_future, np.float32)
+        if future.shape != (n, self.horizon, self.target_dim):
+            raise ValueError(f"target_future has shape {future.shape}; expected "
+                             f"[{n}, {self.horizon}, {self.target_dim}]")
+        return future
+
     def _outputs_fn(self, inputs, future, levels):
         """One tf.function per model (kept out of Keras tracking), traced once per input kind:
         a function shared by the class would retrace for every instance."""
@@ -596,10 +603,7 @@ class TEBForecaster(IBModel):
                              quantile_levels, tf.float32)
         n = len(inputs["target_history"])
         if target_future is not None:
-            target_future = np.asarray(target_future, np.float32)
-            if target_future.shape != (n, self.horizon, self.target_dim):
-                raise ValueError(f"target_future has shape {target_future.shape}; expected "
-                                 f"[{n}, {self.horizon}, {self.target_dim}]")
+            target_future = self._check_future(target_future, n)
         parts = []
         for lo in range(0, n, batch_size):
             batch = {k: tf.constant(v[lo:lo + batch_size]) for k, v in inputs.items()}
@@ -611,11 +615,8 @@ class TEBForecaster(IBModel):
         """Held-out log-density per window and forecast step, nats [N, H] (raw units); no
         quantiles are computed (the fast path for scoring)."""
         inputs = self._check_inputs(inputs)
-        future = np.asarray(target_future, np.float32)
         n = len(inputs["target_history"])
-        if future.shape != (n, self.horizon, self.target_dim):
-            raise ValueError(f"target_future has shape {future.shape}; expected "
-                             f"[{n}, {self.horizon}, {self.target_dim}]")
+        future = self._check_future(target_future, n)
         cache = self.__dict__.setdefault("_forecast_functions", {})
         if "log_prob" not in cache:
             cache["log_prob"] = tf.function(self._log_prob, reduce_retracing=True)
