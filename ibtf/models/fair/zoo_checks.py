@@ -213,7 +213,7 @@ def shift_experiment(quick=True, seed=0):
     from ibtf.models.fair.shift import InvariantBottleneck
 
     seed_everything(seed)
-    n, epochs = (3000, 30) if quick else (6000, 45)
+    n, epochs = (6000, 45) if quick else (12000, 45)
     train = spurious_shift(n, (0.95, 0.6), seed=seed)
     test = spurious_shift(20000, (0.05,), seed=seed + 1000)
     oracle = LogisticRegression().fit(train.x[:, :1], train.y)
