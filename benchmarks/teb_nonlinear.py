@@ -34,7 +34,8 @@ def run(seed, n_steps, epochs, **fit_kwargs):
     truth_mean = pair.true_mean[test.origin.astype(int)]
     crps_truth = fm.crps_normal(test.target_future[:, 0, 0], truth_mean, pair.noise_sd)
     arx = [i for i in table.index if i.startswith("ARX")][0]
-    return {"seed": seed, "n_steps": n_steps, "settings": fit_kwargs, "te_truth": pair.te,
+    return {"seed": seed, "n_steps": n_steps, "settings": fit_kwargs,
+            "distribution": fit.config["distribution"], "te_truth": pair.te,
             "transfer": report.transfer_nats, "ci": list(report.ci),
             "transfer_rel_error": (report.transfer_nats - pair.te) / pair.te,
             "crps_truth": crps_truth, "crps_teb": float(table.loc["TEB", "crps"]),
