@@ -200,6 +200,9 @@ def _train(model, train, val, cfg, part):
     """
     if model.optimizer is None:
         model.compile(_optimizer(cfg), jit_compile=cfg["jit_compile"])
+        # Slots created now, not in the first step: tf.function then traces the step once.
+        with model.distribute_strategy.scope():
+            model.optimizer.build(model.trainable_variables)
     monitor_data = None if val is None else _dataset(val, 1024, False, 0)
     monitor = "val_nll_nats" if monitor_data is not None else "nll_nats"
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg["patience"],
@@ -287,7 +290,8 @@ def _choose_distribution(train, val, cfg):
 
 def _build_pair(train, scaler, cfg):
     """The target-only and TEB models with identical shared initial weights and least-squares
-    terms fitted on the training windows: they differ only by the source."""
+    terms fitted on the training windows: they differ only by the source. ``cfg`` names one
+    family (`fit_teb_windows` resolves "auto" first)."""
     history, ds = train.source_history.shape[1:]
     horizon, dt = train.target_future.shape[1:]
     common = dict(history=int(history), horizon=int(horizon), source_dim=int(ds),
