@@ -128,17 +128,18 @@ def run_train(args):
         distortion=args.distortion, seed=args.seed, batch_size=args.batch_size,
         filters=args.filters, verbose=0 if args.quiet else 1, strategy=args.strategy,
         checkpoint_dir=args.checkpoint_dir, checkpoint_every=args.checkpoint_every)
-    if not is_chief():     # a multi-worker non-chief: the chief evaluates and exports
+    meta = {"data": args.data, "lambda_d": args.lambda_d, "lambda_p": args.lambda_p,
+            "lambda_c": args.lambda_c, "seed": args.seed, "epochs": args.epochs}
+    # Every worker takes part in the save's collectives; only the chief keeps the exports.
+    codec_path = export_codec(codec, args.out, "codec", metadata=meta)
+    transforms_path = export_transforms(codec, args.out, "transforms", metadata=meta)
+    if not is_chief():     # a multi-worker non-chief: the chief evaluates
         print(json.dumps({"chief": False, "train_loss": float(history.history["loss"][-1])}))
         return 0
     classifier = pipeline.digits_classifier(args.seed) if data.source == "digits" else None
     records = pipeline.evaluate_codec(codec, data.eval_images, data.eval_names,
                                       data.eval_labels, classifier)
     rates = pipeline.rate_agreement(codec, data.eval_images)
-    meta = {"data": args.data, "lambda_d": args.lambda_d, "lambda_p": args.lambda_p,
-            "lambda_c": args.lambda_c, "seed": args.seed, "epochs": args.epochs}
-    codec_path = export_codec(codec, args.out, "codec", metadata=meta)
-    transforms_path = export_transforms(codec, args.out, "transforms", metadata=meta)
     summary = pipeline.summarize(records)
     if data.source != "digits":  # JPEG/WebP headers alone exceed an 8x8 digit's budget
         summary = pipeline.with_references(summary, data.eval_images)

@@ -224,12 +224,13 @@ def run_fit(args):
     crps_levels = [(k - 0.5) / 99 for k in range(1, 100)]
     teb_val = fit.teb.forecast(val.inputs, val.target_future, quantile_levels=crps_levels)
     to_val = fit.target_only.forecast(val.inputs, val.target_future)
-    if not is_chief():      # a multi-worker non-chief: the chief reports and exports
-        print(json.dumps({"chief": False}))
-        return 0
     out = args.out or os.path.join("saved_models", "teb_" + "_".join(streams.target_cols))
     base, name = os.path.split(os.path.normpath(out))
+    # Every worker takes part in the save's collectives; only the chief keeps the export.
     path = export_teb(fit, base or ".", name, metadata={"transfer": report.to_dict()})
+    if not is_chief():      # a multi-worker non-chief: the chief reports
+        print(json.dumps({"chief": False}))
+        return 0
     print(report.summary(), file=sys.stderr)
     result = {"transfer_nats": report.transfer_nats, "transfer_ci": list(report.ci),
               "transfer_p": report.p_value, "n_surrogates": report.n_surrogates,

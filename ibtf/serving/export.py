@@ -140,7 +140,13 @@ def export(model, base_dir, name, *, signatures=None, version=None, metadata=Non
         Each request is run once here first, so a bad example fails the export.
 
     Returns:
-      The path of the new version directory.
+      The path of the new version directory; None on a multi-worker non-chief task.
+
+    Under ``MultiWorkerMirroredStrategy`` every worker must call ``export``: saving reads
+    the sync-on-read variables (metrics) with a collective all-reduce that all workers join
+    (a chief saving alone waits for the others until the heartbeat times out). The chief (see
+    `ibtf.distribute.is_chief`) writes the export; the other workers save into a temporary
+    directory that is removed, so only the chief writes exports.
 
     >>> path = export(model, "saved_models", "vib_digits")   # doctest: +SKIP
     """
@@ -153,6 +159,19 @@ def export(model, base_dir, name, *, signatures=None, version=None, metadata=Non
                             "signatures={'serving_default': tf.function(..., input_signature=...)}")
         signatures = model.serving_signatures()
     _check_signatures(signatures)
+
+    root = tf.Module()
+    root.model_variables = list(model.variables)
+    for key, fn in signatures.items():
+        setattr(root, f"signature_{key}", fn)
+    from ibtf.distribute import is_chief
+    if not is_chief():
+        scratch = tempfile.mkdtemp(prefix=".ibtf-non-chief-")
+        try:
+            tf.saved_model.save(root, scratch, signatures=signatures)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return None
 
     model_dir = os.path.join(base_dir, name)
     os.makedirs(model_dir, exist_ok=True)
@@ -167,10 +186,6 @@ def export(model, base_dir, name, *, signatures=None, version=None, metadata=Non
         raise FileExistsError(f"version {version} already exists at {final!r}; exports are "
                               "never overwritten: pass another version or None for the next")
 
-    root = tf.Module()
-    root.model_variables = list(model.variables)
-    for key, fn in signatures.items():
-        setattr(root, f"signature_{key}", fn)
     tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_dir)
     try:
         tf.saved_model.save(root, tmp, signatures=signatures)

@@ -495,12 +495,41 @@ class TEBForecaster(IBModel):
             code, rate = self.channel(features, context, training=True)
             return self._family(self._decode(context, code), base), rate
         posterior, prior = self.channel.distributions(features, context)
-        codes = self.channel.sample(posterior, num_samples or self.num_samples,
-                                    seed=self._seed(_PREDICT_STREAM) if seed is None else seed)
+        count = num_samples or self.num_samples
+        if seed is None:
+            # The codes' common random numbers, N(0, 1) [S, 1, units], as channel.sample draws
+            # them from this seed, fixed once (`_fixed_noise`).
+            eps = self._fixed_noise("normal", (count, 1, self.latent_dim), _PREDICT_STREAM)
+            normal = posterior.distribution
+            codes = normal.loc + normal.scale * eps
+        else:
+            codes = self.channel.sample(posterior, count, seed=seed)
         return self._family(self._decode(context, codes), base), kl_nats(posterior, prior)
 
     def _seed(self, stream):
         return tf.constant([self.seed % (2**31 - 1), stream], tf.int32)
+
+    @tf.autograph.experimental.do_not_convert
+    def _fixed_noise(self, kind, shape, stream, part=None, **kwargs):
+        """Prediction noise as a graph constant: ``tf.random.stateless_<kind>(shape, seed)``
+        with the seed ``(self.seed, stream)`` (or ``part`` 0/1 of its ``stateless_split``),
+        drawn once, eagerly (``tf.init_scope``), so a traced forecast embeds the values.
+
+        The draws are those the random ops would make in a plain graph; XLA has its own
+        random-number kernels, so without this an XLA-compiled forecast (the fast streaming
+        path, `ibtf.streams.StreamingForecaster`) would use other noise than the batch job.
+        """
+        key = (kind, tuple(int(d) for d in shape), int(stream), part,
+               tuple(sorted(kwargs.items())))
+        cache = self.__dict__.setdefault("_noise_constants", {})
+        if key not in cache:
+            with tf.init_scope():
+                seed = self._seed(stream)
+                if part is not None:
+                    seed = tf.random.experimental.stateless_split(seed, 2)[part]
+                draw = getattr(tf.random, f"stateless_{kind}")
+                cache[key] = draw(list(key[1]), seed, **kwargs).numpy()
+        return tf.constant(cache[key])
 
     def _target_scaled(self, y):
         return (tf.cast(y, tf.float32) - self._constant("target_mean")) / \
@@ -702,32 +731,32 @@ class TEBForecaster(IBModel):
 
         return {"serving_default": serve}
 
-    def _common_draws(self, dist, seed):
+    def _common_draws(self, dist, num_samples):
         """One draw of y per code from its component, ``[S, B, H, dt]``, made from noise of
-        shape ``[S, 1, H, dt]`` shared by every window (common random numbers): a window's
-        draws, and so its ``transfer_nats``, do not depend on the batch it is served in (a
-        stream serving one window gives the batch job's value)."""
-        batch = dist.batch_shape_tensor()
-        shape = tf.stack([batch[0], 1, batch[2], batch[3]])
-        s1, s2 = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        shape ``[S, 1, H, dt]`` shared by every window (common random numbers, fixed once by
+        `_fixed_noise`): a window's draws, and so its ``transfer_nats``, do not depend on the
+        batch it is served in (a stream serving one window gives the batch job's value)."""
+        shape = (num_samples, 1, self.horizon, self.target_dim)
+        stream = _TRANSFER_STREAM
         if self.distribution == "normal":
-            return dist.loc + dist.scale * tf.random.stateless_normal(shape, s1)
+            return dist.loc + dist.scale * self._fixed_noise("normal", shape, stream, part=0)
         if self.distribution == "student_t":
-            u = tf.random.stateless_uniform(shape, s1, minval=1e-6, maxval=1 - 1e-6)
+            u = self._fixed_noise("uniform", shape, stream, part=0, minval=1e-6,
+                                  maxval=1 - 1e-6)
             return dist.quantile(u)
         # Mixture: the component whose cumulative weight first exceeds u, then its normal.
-        u = tf.random.stateless_uniform(shape, s1)
+        u = self._fixed_noise("uniform", shape, stream, part=0)
         weights = tf.math.cumsum(tf.nn.softmax(dist.mixture_distribution.logits, -1), axis=-1)
         pick = tf.minimum(tf.reduce_sum(tf.cast(weights < u[..., None], tf.int32), -1),
                           self.num_components - 1)
         normal = dist.components_distribution
         loc = tf.gather(normal.loc, pick[..., None], batch_dims=4)[..., 0]
         scale = tf.gather(normal.scale, pick[..., None], batch_dims=4)[..., 0]
-        return loc + scale * tf.random.stateless_normal(shape, s2)
+        return loc + scale * self._fixed_noise("normal", shape, stream, part=1)
 
     def _request_transfer(self, inputs, dist, pred, reference):
         """MC estimate of KL(p_TEB || p_ref) per window: draws y from each code's component."""
-        draws = self._common_draws(dist, self._seed(_TRANSFER_STREAM))   # [S, B, H, dt]
+        draws = self._common_draws(dist, self.num_samples)               # [S, B, H, dt]
         ref_dist, _ = reference._forward(inputs, training=False)
         ref = _Predictive(ref_dist)
         # Both models standardise with the same training-row scaler, so the Jacobians cancel.
