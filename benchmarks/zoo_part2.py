@@ -1,17 +1,20 @@
 """The model zoo, part 2: every check's value against its truth, quick and full, with details.
 
-    python -m benchmarks.zoo_part2 [--modes quick full] [--out benchmarks/results/zoo_part2.md]
+    python -m benchmarks.zoo_part2 [--modes quick full] [--sections checks details sweep ctrl]
 
 Runs each registered check of the privacy, fairness, multi-view, shift and rate-reduction
 models (``ibtf zoo check NAME`` and ``--quick``) and the detail behind it: probes on sampled
-codes and on posterior means, the unconstrained models, ERM's drop under the shift, and CTRL's
-class-wise reconstruction on scikit-learn digits.
+codes and on posterior means, the unconstrained models, ERM's drop under the shift, the CLUB
+lambda sweep for every configuration (full mode only), and CTRL's class-wise reconstruction on
+scikit-learn digits. The raw tables go to ``--out``; benchmarks/results/zoo_part2.md is the
+curated summary written from them.
 """
 import argparse
 import platform
 import time
 
 
+SECTIONS = ("checks", "details", "sweep", "ctrl")
 NAMES = ("ctrl_delta_r_orthogonal", "ctrl_delta_r_shared", "shift_invariant", "vsd_nuisance",
          "vsd_accuracy", "farcon_dp_gap", "farcon_probe", "farcon_accuracy",
          "club_vclub_bound", "club_leakage", "club_utility")
@@ -23,7 +26,7 @@ def _details(quick):
     from ibtf.models.multiview.zoo_checks import vsd_experiment
 
     lines = [f"\n### Details ({'quick' if quick else 'full'})\n"]
-    club = club_experiment(quick)
+    club = club_experiment(quick, 0, "club")   # the cache keys of the checks
     lines += ["CLUBModel (beta 3e-3, vCLUB leakage) on `planted_sensitive`; s base rate "
               f"{club['base_rate']:.4f}, Bayes u accuracy {club['u_bayes']:.4f}.\n",
               "| lambda | u accuracy | s-probe (sampled z) | s-probe (posterior mean) |",
@@ -34,22 +37,22 @@ def _details(quick):
               "| rho | vCLUB estimate | true MI | vCLUB with the true q, d rho^2/(1-rho^2) |",
               "|---|---|---|---|"]
     lines += [f"| {rho:g} | {est:.4f} | {truth:.4f} | {2 * rho**2 / (1 - rho**2):.4f} |"
-              for rho, est, truth in vclub_experiment(quick)]
-    farcon = farcon_experiment(quick)
+              for rho, est, truth in vclub_experiment(quick, 0)]
+    farcon = farcon_experiment(quick, 0)
     lines += [f"\nFarconVAE on `planted_sensitive(p_s = 0.7)`; s base rate "
               f"{farcon['base_rate']:.4f}.\n",
               "| model | y accuracy | DP gap | s-probe (sampled z_x) | s-probe (mean z_x) |",
               "|---|---|---|---|---|"]
     lines += [f"| {name} | {r['acc']:.4f} | {r['dp_gap']:.4f} | {r['s_probe']:.4f} | "
               f"{r['s_probe_mean']:.4f} |" for name, r in farcon.items() if name != "base_rate"]
-    vsd = vsd_experiment(quick)
+    vsd = vsd_experiment(quick, 0)
     lines += [f"\nMultiViewVSD on `two_views`; nuisance chance {vsd['chance']:.4f}.\n",
               "| model | label accuracy | nuisance probe view 1 / 2 (sampled z) | "
               "(posterior mean) |", "|---|---|---|---|"]
     lines += [f"| {name} | {r['acc']:.4f} | {r['probe1']:.4f} / {r['probe2']:.4f} | "
               f"{r['probe1_mean']:.4f} / {r['probe2_mean']:.4f} |"
               for name, r in vsd.items() if name != "chance"]
-    shift = shift_experiment(quick)
+    shift = shift_experiment(quick, 0)
     lines += ["\nData shift (`spurious_shift`, train agreement 0.95 / 0.6, test 0.05):\n",
               "| model | train accuracy | shifted-test accuracy |", "|---|---|---|",
               f"| oracle (invariant feature only) | - | {shift['oracle']:.4f} |"]
@@ -58,13 +61,38 @@ def _details(quick):
     return lines
 
 
+def _sweep():
+    """The CLUB lambda sweep of every configuration, with the issue's pass rule at the top."""
+    from ibtf.models.fair.zoo_checks import SWEEP_MODES, club_experiment, club_sweep_passes
+
+    lines = ["\n### CLUB lambda sweep per configuration (full)\n",
+             "Pass: at the largest lambda the s-probe on sampled z is within 0.03 of chance and "
+             "u accuracy within 0.03 of lambda = 0 (u from the utility head; a fresh u-probe on "
+             "sampled z for the reconstructing privacy funnel).\n",
+             "| configuration | beta | lambda | u accuracy | s-probe (sampled z) | "
+             "s-probe (posterior mean) | chance | passed (s / u) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for mode in SWEEP_MODES:
+        result = club_experiment(False, 0, mode)
+        verdict = "/".join("yes" if ok else "no" for ok in club_sweep_passes(result))
+        for lam, r in result["lambdas"].items():
+            last = lam == result["lambda_max"]
+            lines.append(f"| {mode} | {result['beta']:g} | {lam:g} | {r['u_acc']:.4f} | "
+                         f"{r['s_probe']:.4f} | {r['s_probe_mean']:.4f} | "
+                         f"{result['base_rate']:.4f} | {verdict if last else ''} |")
+            print(lines[-1], flush=True)
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--modes", nargs="+", choices=("quick", "full"),
                         default=["quick", "full"], help="which checks to run")
-    parser.add_argument("--out", default="benchmarks/results/zoo_part2.md",
-                        help="markdown file written at the end")
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS),
+                        help="what to run")
+    parser.add_argument("--out", default="benchmarks/results/zoo_part2_raw.md",
+                        help="markdown file, rewritten after every row")
     args = parser.parse_args(argv)
     from ibtf.models.zoo import run_check
     import tensorflow as tf
@@ -81,7 +109,7 @@ def main(argv=None):
         with open(args.out, "w") as f:
             f.write("\n".join(lines) + "\n")
 
-    for quick in modes:
+    for quick in modes if "checks" in args.sections else ():
         for name in NAMES:
             r = run_check(name, quick=quick)
             row = (f"| {name} | {'quick' if quick else 'full'} | {r.value:.6g} | {r.truth:.6g} "
@@ -89,11 +117,15 @@ def main(argv=None):
             print(row, flush=True)
             lines.append(row)
             write()        # a partial table survives an interrupted run
-    for quick in modes:
+    for quick in modes if "details" in args.sections else ():
         lines += _details(quick)
+        write()
+    if "sweep" in args.sections and False in modes:
+        lines += _sweep()
+        write()
     from ibtf.models.ratereduction.zoo_checks import ctrl_digits_experiment
-    for quick in modes:
-        ctrl = ctrl_digits_experiment(quick)
+    for quick in modes if "ctrl" in args.sections else ():
+        ctrl = ctrl_digits_experiment(quick, 0)
         lines += [f"\n### CTRL on scikit-learn digits ({'quick' if quick else 'full'}: 1400 "
                   f"train / 397 test, {ctrl['epochs']} epochs, eps^2 = 0.5)\n",
                   "A logistic regression trained on real digits judges the reconstructions.\n",
@@ -102,6 +134,7 @@ def main(argv=None):
                   "|---|---|---|---|---|",
                   f"| {ctrl['real']:.4f} | {ctrl['reconstructed']:.4f} | {ctrl['mse']:.4f} | "
                   f"{ctrl['delta_r_z']:.3f} | {ctrl['classwise_nats']:.3f} |"]
+        write()
     write()
     print("\n".join(lines))
 

@@ -6,7 +6,8 @@ import numpy as np
 
 from ibtf._keras import keras, tf
 
-__all__ = ["keras_roundtrip", "assert_same_weights", "fixed_noise"]
+__all__ = ["keras_roundtrip", "assert_same_weights", "fixed_noise", "assert_roundtrip",
+           "assert_jit_step_matches_plain"]
 
 
 def _pattern(shape, dtype):
@@ -55,3 +56,34 @@ def assert_same_weights(a, b):
     assert sorted(wa) == sorted(wb), (sorted(wa), sorted(wb))
     for name in wa:
         np.testing.assert_array_equal(wa[name], wb[name], err_msg=name)
+
+
+def assert_roundtrip(model, path, outputs, *, rtol=1e-6):
+    """`keras_roundtrip`, then asserts the reloaded model has the same config, the same weights
+    and the same ``outputs(model)`` (a function of the model: a call, a prediction)."""
+    loaded = keras_roundtrip(model, path)
+    assert loaded.get_config() == model.get_config()
+    assert_same_weights(model, loaded)
+    np.testing.assert_allclose(outputs(loaded), outputs(model), rtol=rtol)
+    return loaded
+
+
+def assert_jit_step_matches_plain(make_model, step, *, variables=None, rtol=1e-4, atol=1e-5):
+    """One training step compiled with XLA and one without give the same weights.
+
+    Each run builds a fresh ``make_model()``, compiles it with SGD(0.1) (Adam's first step is
+    sign(g), which hides differences) and runs ``step(model)`` inside `fixed_noise`.
+    ``variables(model)`` picks the weights compared (default: the trainable weights).
+    """
+    weights = []
+    for jit in (False, True):
+        keras.backend.clear_session()
+        model = make_model()
+        model.build()
+        model.compile(keras.optimizers.SGD(0.1), jit_compile=jit)
+        with fixed_noise():
+            step(model)
+        chosen = variables(model) if variables else model.trainable_weights
+        weights.append([w.numpy() for w in chosen])
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)

@@ -4,7 +4,7 @@ from ibtf.estimators.total_correlation import PermutationDiscriminator
 from ibtf.models.base import IBModel, check_array
 from ibtf.models.disentangle._parts import check_positive_int, check_units, dense_stack
 
-__all__ = ["CMIDisentangler", "permute_within_groups"]
+__all__ = ["CMIDisentangler", "permute_within_groups", "pack_by_group"]
 
 
 def permute_within_groups(values, groups, seed):
@@ -33,6 +33,34 @@ def permute_within_groups(values, groups, seed):
     return tf.gather(tf.gather(values, source), tf.argsort(target))
 
 
+def pack_by_group(values, groups, pack, seed):
+    """Stacks ``pack`` rows of the same group into one row (PacGAN inputs, Lin et al. 2018).
+
+    The rows are listed group by group in a random order within each group (the same sort as
+    ``permute_within_groups``) and every ``pack`` consecutive rows form one packed row of
+    ``pack * k`` values. Packs that straddle a group boundary (at most one per boundary) are
+    marked impure and must be left out. Shapes stay static: B rows give B // pack packs.
+
+    Args:
+      values: [B, k] tensor, B a multiple of ``pack``.
+      groups: [B] int tensor.
+      pack: rows per pack.
+      seed: stateless seed, a shape-[2] int tensor.
+
+    Returns:
+      ``(packed [B // pack, pack * k], pack_group [B // pack] int32, pure [B // pack] float)``.
+    """
+    groups = tf.cast(groups, tf.int32)
+    noise = tf.random.stateless_uniform(tf.shape(groups), seed=seed, maxval=0.5)
+    order = tf.argsort(tf.cast(groups, tf.float32) * 2.0 + noise)
+    width = values.shape[-1]
+    packed = tf.reshape(tf.gather(values, order), [-1, pack * width])
+    sorted_groups = tf.reshape(tf.gather(groups, order), [-1, pack])
+    pure = tf.cast(tf.reduce_all(tf.equal(sorted_groups, sorted_groups[:, :1]), axis=1),
+                   values.dtype)
+    return packed, sorted_groups[:, 0], pure
+
+
 @keras.utils.register_keras_serializable(package="ibtf")
 class CMIDisentangler(IBModel):
     """Attribute classifiers on separate subspaces of z, with z_j independent of z_{-j} given a_j.
@@ -53,6 +81,12 @@ class CMIDisentangler(IBModel):
     batch and the penalty estimates I(z_j; z_{-j}), which fights the attributes' own
     correlation.
 
+    As in the authors' code, each discriminator may see ``pack`` examples of its group at once
+    (PacGAN, Lin et al. 2018): its logit then estimates ``pack`` times the per-example log
+    ratio, so the estimate divides by ``pack``. With ``encoder_loss="gan"`` the encoder
+    minimises the discriminators' logistic loss with swapped labels (their code) instead of
+    the estimate itself.
+
     Args:
       num_attributes: m.
       num_values: values of each (categorical) attribute, labels in [0, num_values).
@@ -61,6 +95,8 @@ class CMIDisentangler(IBModel):
       lam: lambda, the weight of the (conditional) MI penalty.
       conditional: permute within attribute values (True) or over the batch (False).
       discriminator_units: widths of each discriminator.
+      pack: examples of one group stacked into one discriminator input (1: none).
+      encoder_loss: "ratio" (the CMI estimate above) or "gan" (swapped-label logistic loss).
       seed: seeds initialisers and permutations.
 
     Metrics: ``loss``, ``ce_nats`` (sum over attributes), ``mi_nats`` (the penalty's estimate),
@@ -72,7 +108,8 @@ class CMIDisentangler(IBModel):
     """
 
     def __init__(self, num_attributes=2, num_values=2, subspace_dim=2, hidden_units=(64, 64),
-                 lam=1.0, conditional=True, discriminator_units=(64, 64), seed=0, **kwargs):
+                 lam=1.0, conditional=True, discriminator_units=(64, 64), pack=1,
+                 encoder_loss="ratio", seed=0, **kwargs):
         super().__init__(beta=0.0, **kwargs)
         self.num_attributes = check_positive_int(num_attributes, "num_attributes",
                                                  "at least 2 attributes to disentangle",
@@ -86,6 +123,11 @@ class CMIDisentangler(IBModel):
             raise ValueError(f"lam={lam!r} must be >= 0 (the weight of the MI penalty)")
         self.lam = float(lam)
         self.conditional = bool(conditional)
+        self.pack = check_positive_int(pack, "pack", "examples per discriminator input, e.g. 10")
+        if encoder_loss not in ("ratio", "gan"):
+            raise ValueError(f"encoder_loss={encoder_loss!r} must be 'ratio' (the CMI estimate) "
+                             "or 'gan' (the swapped-label discriminator loss)")
+        self.encoder_loss = encoder_loss
         self.seed = check_positive_int(seed, "seed", "a non-negative int", minimum=0)
         self.code_dim = self.num_attributes * self.subspace_dim
         self.encoder = dense_stack(self.hidden_units, self.code_dim, seed, "encoder")
@@ -128,7 +170,7 @@ class CMIDisentangler(IBModel):
         for j, head in enumerate(self.heads):
             head(self.subspace(z, j))
         for disc in self.discriminators:
-            disc(z)
+            disc(tf.zeros([1, self.pack * self.code_dim]))
         self._build_input_shape = input_shape
         self.built = True
 
@@ -143,16 +185,42 @@ class CMIDisentangler(IBModel):
                          axis=1)
 
     def _discriminator_terms(self, z, labels, seed):
-        """Per discriminator: (mask of its examples, logits on z, logits on the permuted z)."""
+        """Per discriminator (j, v): (its group's share P(a_j = v), mask of its packs, logits
+        on the packed z, logits on the packed z with z_{-j} permuted within the group)."""
         terms = []
+        groups_per = self.num_values if self.conditional else 1
         for j in range(self.num_attributes):
             groups = labels[:, j] if self.conditional else tf.zeros_like(labels[:, j])
             permuted = self._swap_others(z, j, permute_within_groups(z, groups, seed + 7 * j))
-            for v in range(self.num_values if self.conditional else 1):
-                disc = self.discriminators[j * (self.num_values if self.conditional else 1) + v]
-                mask = tf.cast(tf.equal(groups, v), z.dtype)
-                terms.append((mask, disc(z), disc(permuted)))
+            real, pack_group, pure = pack_by_group(z, groups, self.pack, seed + 7 * j + 3)
+            fake, _, _ = pack_by_group(permuted, groups, self.pack, seed + 7 * j + 3)
+            for v in range(groups_per):
+                disc = self.discriminators[j * groups_per + v]
+                share = tf.reduce_mean(tf.cast(tf.equal(groups, v), z.dtype))
+                mask = pure * tf.cast(tf.equal(pack_group, v), z.dtype)
+                terms.append((share, mask, disc(real), disc(fake)))
         return terms
+
+    def _penalty(self, terms):
+        """The encoder's term: sum over (j, v) of P(a_j = v) times, for ``encoder_loss="ratio"``,
+        the mean logit per example (the CMI estimate, nats), or for ``"gan"`` the
+        discriminator's loss with the labels swapped (real packs called permuted and the
+        reverse), as in Funke et al.'s code."""
+        if self.encoder_loss == "ratio":
+            return tf.add_n([share * self._masked_mean(real, mask) / self.pack
+                             for share, mask, real, _ in terms])
+        return tf.add_n([share * self._masked_mean(tf.nn.softplus(real) + tf.nn.softplus(-fake),
+                                                   mask)
+                         for share, mask, real, fake in terms])
+
+    def _estimate(self, terms):
+        """sum_j sum_v P(a_j = v) mean logit / pack: the estimated sum_j I(z_j; z_{-j} | a_j)."""
+        return tf.add_n([share * self._masked_mean(real, mask) / self.pack
+                         for share, mask, real, _ in terms])
+
+    def _discriminator_loss(self, terms):
+        return tf.add_n([self._masked_mean(tf.nn.softplus(-real) + tf.nn.softplus(fake), mask)
+                         for _, mask, real, fake in terms])
 
     @staticmethod
     def _masked_mean(values, mask):
@@ -162,22 +230,17 @@ class CMIDisentangler(IBModel):
         x, labels = data
         labels = tf.cast(tf.reshape(labels, [-1, self.num_attributes]), tf.int32)
         seed = tf.stack([tf.constant(self.seed, tf.int32), self._step.assign_add(1)])
-        batch = tf.cast(tf.shape(x)[0], tf.float32)
         with tf.GradientTape(persistent=True) as tape:
             z = self.encoder(x, training=True)
             logits = [head(self.subspace(z, j)) for j, head in enumerate(self.heads)]
             ce = tf.add_n([tf.nn.sparse_softmax_cross_entropy_with_logits(labels[:, j], lg)
                            for j, lg in enumerate(logits)])
-            # Encoder side: sum_j sum_v P(a_j = v) * mean_{a_j = v} D_{j,v}(z)  (nats).
             terms = self._discriminator_terms(z, labels, seed)
-            mi = tf.add_n([tf.reduce_sum(mask) / batch * self._masked_mean(real, mask)
-                           for mask, real, _ in terms])
-            loss = tf.reduce_mean(ce) + self.lam * mi
+            mi = self._estimate(terms)
+            loss = tf.reduce_mean(ce) + self.lam * self._penalty(terms)
             # Discriminator side, on the stopped code: balanced logistic loss per group.
-            stopped = self._discriminator_terms(tf.stop_gradient(z), labels, seed)
-            disc_loss = tf.add_n([
-                self._masked_mean(tf.nn.softplus(-real) + tf.nn.softplus(fake), mask)
-                for mask, real, fake in stopped])
+            disc_loss = self._discriminator_loss(
+                self._discriminator_terms(tf.stop_gradient(z), labels, seed))
         main_vars = self.encoder.trainable_variables + [
             w for head in self.heads for w in head.trainable_variables]
         disc_vars = [w for disc in self.discriminators for w in disc.trainable_variables]
@@ -193,13 +256,10 @@ class CMIDisentangler(IBModel):
         logits = [head(self.subspace(z, j)) for j, head in enumerate(self.heads)]
         ce = tf.add_n([tf.nn.sparse_softmax_cross_entropy_with_logits(labels[:, j], lg)
                        for j, lg in enumerate(logits)])
-        batch = tf.cast(tf.shape(x)[0], tf.float32)
         terms = self._discriminator_terms(z, labels, tf.constant([self.seed, -1], tf.int32))
-        mi = tf.add_n([tf.reduce_sum(mask) / batch * self._masked_mean(real, mask)
-                       for mask, real, _ in terms])
-        disc_loss = tf.add_n([self._masked_mean(tf.nn.softplus(-real) + tf.nn.softplus(fake),
-                                                mask) for mask, real, fake in terms])
-        return self._track(tf.reduce_mean(ce) + self.lam * mi, ce, mi, disc_loss, labels, logits)
+        return self._track(tf.reduce_mean(ce) + self.lam * self._penalty(terms), ce,
+                           self._estimate(terms), self._discriminator_loss(terms), labels,
+                           logits)
 
     def _track(self, loss, ce, mi, disc_loss, labels, logits):
         self.loss_tracker.update_state(loss)
@@ -250,4 +310,6 @@ class CMIDisentangler(IBModel):
                 "num_values": self.num_values, "subspace_dim": self.subspace_dim,
                 "hidden_units": list(self.hidden_units), "lam": self.lam,
                 "conditional": self.conditional,
-                "discriminator_units": list(self.discriminator_units), "seed": self.seed}
+                "discriminator_units": list(self.discriminator_units), "pack": self.pack,
+                "encoder_loss": self.encoder_loss,
+                "seed": self.seed}

@@ -24,17 +24,25 @@ class InvariantBottleneck(CLUBModel):
     attribute and the label as the utility.
 
     Data: ``fit(x, y, env=...)`` with integer labels and environment ids.
+
+    The environment decoder q(e | z, y) learns at 1e-3 by default (CLUBModel's 3e-3 fits each
+    batch sharply, and the encoder, at lambda = 100, then fools that batch's decoder instead of
+    removing the spurious feature: on ``spurious_shift`` the flipped-test accuracy over seeds
+    0-4 was 0.67-0.80 at 3e-3, or lower with more decoder steps, and 0.80-0.82 at 1e-3, while
+    the in-training vCLUB read ~0 in both).
     """
 
     def __init__(self, input_dim, num_classes=2, num_environments=2, latent_dim=4,
-                 hidden_units=(64, 64), beta=1e-3, leakage_weight=3.0, seed=0, **kwargs):
+                 hidden_units=(64, 64), beta=1e-3, leakage_weight=3.0,
+                 adversary_learning_rate=1e-3, seed=0, **kwargs):
         for key in ("num_utility", "num_sensitive", "utility", "complexity", "leakage",
                     "conditional_leakage"):
             kwargs.pop(key, None)
         super().__init__(input_dim, num_utility=num_classes, num_sensitive=num_environments,
                          latent_dim=latent_dim, hidden_units=hidden_units, beta=beta,
                          leakage_weight=leakage_weight, utility="classify", complexity="kl",
-                         leakage="vclub", conditional_leakage=True, seed=seed, **kwargs)
+                         leakage="vclub", conditional_leakage=True,
+                         adversary_learning_rate=adversary_learning_rate, seed=seed, **kwargs)
 
     def fit(self, x=None, y=None, *args, env=None, **kwargs):
         if env is None:

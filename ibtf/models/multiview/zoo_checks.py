@@ -10,13 +10,8 @@ import functools
 
 import numpy as np
 
+from ibtf.models.zoo.helpers import code_probes, seed_everything
 from ibtf.models.zoo.registry import register
-
-
-def _seed_everything(seed):
-    from ibtf._keras import keras
-    keras.utils.set_random_seed(seed)
-
 
 __all__ = ["vsd_experiment"]
 
@@ -25,10 +20,10 @@ __all__ = ["vsd_experiment"]
 def vsd_experiment(quick=True, seed=0):
     from ibtf._keras import keras
     from ibtf.data.planted import two_views
-    from ibtf.metrics.fairness import base_rate, probe_accuracy
+    from ibtf.metrics.fairness import base_rate
     from ibtf.models.multiview.vsd import MultiViewVSD
 
-    _seed_everything(seed)          # Keras shuffles with the global seed
+    seed_everything(seed)
     n, epochs = (6000, 15) if quick else (12000, 25)
     train, test = two_views(n, seed=seed), two_views(8000, seed=seed + 1000)
     out = {"chance": base_rate(test.nuisance1)}
@@ -42,11 +37,9 @@ def vsd_experiment(quick=True, seed=0):
         for k, (tr_v, te_v, tr_n, te_n) in enumerate(
                 ((train.view1, test.view1, train.nuisance1, test.nuisance1),
                  (train.view2, test.view2, train.nuisance2, test.nuisance2))):
-            row[f"probe{k + 1}"] = probe_accuracy(model.sample_codes(k, tr_v, 0), tr_n,
-                                                  model.sample_codes(k, te_v, 1), te_n,
-                                                  seed=seed)
-            row[f"probe{k + 1}_mean"] = probe_accuracy(model.encode(k, tr_v), tr_n,
-                                                       model.encode(k, te_v), te_n, seed=seed)
+            row[f"probe{k + 1}"], row[f"probe{k + 1}_mean"] = code_probes(
+                lambda x, draw, k=k: model.sample_codes(k, x, draw),
+                lambda x, k=k: model.encode(k, x), tr_v, tr_n, te_v, te_n, seed)
         out[name] = row
     return out
 

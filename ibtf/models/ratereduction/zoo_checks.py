@@ -8,13 +8,8 @@ code's default ``eps=0.5`` is the paper's eps^2).
 import functools
 import math
 
+from ibtf.models.zoo.helpers import seed_everything
 from ibtf.models.zoo.registry import register
-
-
-def _seed_everything(seed):
-    from ibtf._keras import keras
-    keras.utils.set_random_seed(seed)
-
 
 __all__ = ["delta_r_error", "ctrl_digits_experiment"]
 
@@ -73,7 +68,7 @@ def ctrl_digits_experiment(quick=True, seed=0):
     from ibtf._keras import keras
     from ibtf.models.ratereduction.ctrl import CTRL
 
-    _seed_everything(seed)          # Keras shuffles with the global seed
+    seed_everything(seed)
     epochs = 150 if quick else 600
     digits = load_digits()
     x, y = (digits.data / 16).astype(np.float32), digits.target.astype(np.int32)

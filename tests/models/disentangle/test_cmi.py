@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ibtf._keras import keras, tf
-from ibtf.models.disentangle.cmi import CMIDisentangler, permute_within_groups
+from ibtf.models.disentangle.cmi import CMIDisentangler, pack_by_group, permute_within_groups
 from ibtf.serving import export
 from ibtf.testing import assert_same_weights, keras_roundtrip
 
@@ -31,6 +31,35 @@ def test_one_group_is_the_plain_batch_permutation():
     np.testing.assert_array_equal(out[:, 1], out[:, 0] + 1)     # rows move whole
 
 
+def test_packs_hold_rows_of_one_group_and_mark_the_mixed_ones():
+    groups = tf.constant([0, 1] * 10 + [1] * 4)                    # 10 zeros, 14 ones
+    values = tf.cast(tf.range(24)[:, None], tf.float32)
+    packed, pack_group, pure = pack_by_group(values, groups, 4, tf.constant([5, 6]))
+    assert packed.shape == (6, 4)
+    rows = packed.numpy().astype(int)
+    assert sorted(rows.ravel().tolist()) == list(range(24))         # every row once
+    g = groups.numpy()[rows]
+    np.testing.assert_array_equal(pure.numpy(), np.all(g == g[:, :1], axis=1))
+    np.testing.assert_array_equal(pack_group.numpy(), g[:, 0])
+    assert pure.numpy().sum() == 5                                  # one pack straddles 0 | 1
+
+
+def test_packed_penalty_is_the_logit_per_example():
+    model = _model(pack=4)
+    x, labels = _data(16)
+    model.build(x.shape)
+    z = model.encoder(x)
+    terms = model._discriminator_terms(z, tf.constant(labels), tf.constant([0, 1]))
+    share, mask, real, fake = terms[0]
+    assert real.shape == (4,) and fake.shape == (4,)
+    want = sum(float(sh) * float(tf.reduce_sum(re * m) / tf.maximum(tf.reduce_sum(m), 1.0)) / 4
+               for sh, m, re, _ in terms)
+    np.testing.assert_allclose(float(model._estimate(terms)), want, rtol=1e-5)
+    gan = _model(pack=4, encoder_loss="gan")
+    gan.build(x.shape)
+    assert gan.get_config()["encoder_loss"] == "gan" and gan.get_config()["pack"] == 4
+
+
 def _data(n=64, seed=0):
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 2, size=(n, 2)).astype(np.int32)
@@ -50,10 +79,14 @@ def test_penalty_is_the_group_weighted_discriminator_mean():
     z = model.encoder(x)
     terms = model._discriminator_terms(z, tf.constant(labels), tf.constant([0, 1]))
     assert len(terms) == 4 and len(model.discriminators) == 4
-    for k, (mask, real, _) in enumerate(terms):
+    for k, (share, mask, real, _) in enumerate(terms):
         j, v = divmod(k, 2)
-        np.testing.assert_array_equal(mask.numpy(), (labels[:, j] == v).astype(np.float32))
-        np.testing.assert_allclose(real, model.discriminators[k](z), rtol=1e-6)
+        in_group = labels[:, j] == v
+        assert float(share) == pytest.approx(in_group.mean())
+        # pack = 1: the group's rows, in a shuffled order, scored by D_{j,v}.
+        np.testing.assert_allclose(np.sort(real.numpy()[mask.numpy() > 0]),
+                                   np.sort(model.discriminators[k](z).numpy()[in_group]),
+                                   rtol=1e-5, atol=1e-6)
     unconditional = _model(conditional=False)
     unconditional.build(x.shape)
     assert len(unconditional.discriminators) == 2

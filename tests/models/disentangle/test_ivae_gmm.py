@@ -107,3 +107,26 @@ def test_export_loads_in_a_clean_process(tmp_path):
     np.testing.assert_allclose(out["outputs"]["code"], code, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out["outputs"]["cluster_probabilities"],
                                model.cluster_probabilities(code), rtol=1e-4, atol=1e-6)
+
+
+def test_fit_with_warmup_trains_at_the_low_beta_then_restores_it_and_fits_the_prior():
+    from ibtf.models.disentangle.ivae_gmm import fit_with_warmup
+    model = _model(beta=0.7)
+    model.compile(keras.optimizers.Adam(1e-2), jit_compile=False)
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(round(model.beta, 4))
+
+    x = _x(64)
+    original = model.fit
+    model.fit = lambda *a, **k: original(*a, callbacks=[Record()], **k)
+    history = fit_with_warmup(model, x, warmup_epochs=2, epochs=1, warmup_beta=0.05,
+                              batch_size=32)
+    assert seen == [0.05, 0.05, 0.7] and model.beta == pytest.approx(0.7)
+    assert len(history.history["loss"]) == 1
+    # The prior was refitted to the warm-up codes: its means lie among the codes.
+    codes = model.encode(x).numpy()
+    locs = model.prior.locs.numpy()
+    assert np.all(locs >= codes.min(0) - 0.2) and np.all(locs <= codes.max(0) + 0.2)
