@@ -150,6 +150,7 @@ class StreamingForecaster:
             ["last_observed", "step", "target", "mean", "stddev", *self._quantile_cols,
              "transfer_nats", "rate_nats"]
         self._series = {}
+        self._required = self.required_columns()
         self.rows_seen = self.rows_skipped = self.forecasts_made = self.gaps = 0
 
         import tensorflow as tf
@@ -183,7 +184,7 @@ class StreamingForecaster:
         return cols + ([self.id_col] if self.id_col else []) + self._value_cols
 
     def _parse(self, row, label):
-        missing = [c for c in self.required_columns() if c not in row or row[c] is None
+        missing = [c for c in self._required if c not in row or row[c] is None
                    or (isinstance(row[c], str) and not row[c].strip())]
         if missing:
             raise BadRow(f"{label} lacks {missing}: every row needs the columns "
