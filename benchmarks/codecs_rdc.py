@@ -1,4 +1,10 @@
-"""Rate-distortion-classification and rate-perception-classification on the digits, vs theory.
+"""Rate-distortion-classification and rate-perception-classification on labelled images, vs theory.
+
+``--dataset digits`` (default): scikit-learn's 8x8 digits, 10 classes. ``--dataset lfw_faces``:
+scikit-image's ``data.lfw_subset()``, 200 grey 25x25 crops from Labeled Faces in the Wild, the
+first 100 faces and the last 100 non-faces (background crops), per its docstring: label 1 face,
+0 non-face; a stratified 70/30 split (140 / 60) and a small frozen CNN classifier trained on the
+140 (`faces_classifier`). Both sets ship with the packages; nothing is downloaded.
 
 The low-rate fixed-quantizer codec (`ibtf.models.codecs.QuantizedCodec`) is trained on the
 scikit-learn digits (8x8, pixels in [0, 1]; stratified 70/30 split) at rates fixed by the
@@ -21,7 +27,8 @@ rho with the pixels gives the Gaussian classification rate R_C(C) = R(P, C) of
 1/2 ln(2 pi e Var[S - linear fit of S on Xhat]) (fit on train reconstructions, residual on
 test), the Gaussian upper bound on h(S | Xhat) that the proxy theory bounds from below.
 
-Usage: python -m benchmarks.codecs_rdc [--epochs 60] [--rates 2x4,4x4] [--out PNG] [--quick]
+Usage: python -m benchmarks.codecs_rdc [--dataset digits] [--epochs 60] [--rates 2x4,4x4]
+    [--out PNG] [--quick]
 """
 import argparse
 import time
@@ -43,18 +50,70 @@ def _rates(text):
     return tuple(tuple(int(v) for v in item.split("x")) for item in text.split(",") if item)
 
 
+# -- data sets ---------------------------------------------------------------------------------
+def load_lfw_faces_split(test_fraction=0.3, split_seed=0):
+    """scikit-image's LFW subset: [N, 25, 25, 1] float32 in [0, 1], label 1 face / 0 not."""
+    from skimage.data import lfw_subset
+    from sklearn.model_selection import train_test_split
+    images = np.asarray(lfw_subset(), np.float32)
+    if images.max() > 1.0:  # the docstring says uint8; 0.24 returns floats in [0, 1]
+        images = images / 255.0
+    labels = np.r_[np.ones(100), np.zeros(len(images) - 100)].astype(np.int32)
+    x_tr, x_te, y_tr, y_te = train_test_split(images[..., None], labels,
+                                              test_size=test_fraction,
+                                              random_state=split_seed, stratify=labels)
+    return x_tr, y_tr, x_te, y_te
+
+
+def faces_classifier(data, seed=0, epochs=60):
+    """Conv3x3/2(8) - Conv3x3/2(16) - Dense(2) on the train split, Adam 2e-3; frozen."""
+    from ibtf._keras import keras, tf
+    x, y, xt, yt = data
+    keras.utils.set_random_seed(seed)
+    init = keras.initializers.GlorotUniform
+    model = keras.Sequential([
+        keras.Input(x.shape[1:]),
+        keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu",
+                            kernel_initializer=init(seed)),
+        keras.layers.Conv2D(16, 3, strides=2, padding="same", activation="relu",
+                            kernel_initializer=init(seed + 1)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(2, kernel_initializer=init(seed + 2))], name="faces_classifier")
+    model.compile(keras.optimizers.Adam(2e-3),
+                  tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=epochs, batch_size=32, shuffle=True, verbose=0)
+    model.trainable = False
+    return model, float(np.mean(model(xt).numpy().argmax(-1) == yt))
+
+
+def load_dataset(name, classifier_seed=0):
+    """(data, frozen classifier, its test accuracy, number of classes)."""
+    if name == "digits":
+        from ibtf.losses import load_digits_split, pretrained_digits_classifier
+        classifier, acc = pretrained_digits_classifier(seed=classifier_seed,
+                                                       return_accuracy=True)
+        return load_digits_split(), classifier, acc, 10
+    if name == "lfw_faces":
+        data = load_lfw_faces_split()
+        return (data, *faces_classifier(data, seed=classifier_seed), 2)
+    raise ValueError(f"--dataset {name!r} is unknown; pick one of {DATASETS}")
+
+
+DATASETS = ("digits", "lfw_faces")
+
+
 # -- the Gaussian proxy --------------------------------------------------------------------
-def gaussian_proxy(x_train, y_train, ridge=1e-3):
+def gaussian_proxy(x_train, y_train, ridge=1e-3, classes=10):
     """Fits the proxy: pixel-covariance eigenvalues and the first canonical label variate.
 
-    CCA between pixels X (64-d) and the one-hot class (first 9 columns, centred): with
+    CCA between pixels X and the one-hot class (first ``classes - 1`` columns, centred): with
     ``M = Cxx^{-1/2} Cxy Cyy^{-1/2}``, rho is M's largest singular value and ``S = b^T y``,
     ``b = Cyy^{-1/2} v_1`` scaled to unit variance. ``ridge`` (times the mean pixel variance)
     regularises Cxx, which is singular (constant border pixels).
     """
     x = x_train.reshape(len(x_train), -1).astype(np.float64)
     xc = x - x.mean(0)
-    onehot = np.eye(10)[y_train][:, :9]
+    onehot = np.eye(classes)[y_train][:, :classes - 1]
     yc = onehot - onehot.mean(0)
     n = len(x)
     cxx = xc.T @ xc / n
@@ -71,11 +130,12 @@ def gaussian_proxy(x_train, y_train, ridge=1e-3):
     b /= np.std(yc @ b)
     eig = np.linalg.eigvalsh(xc.T @ xc / n)
     return {"eigenvalues": eig[eig > 1e-8], "rho": float(sv[0]), "label_weights": b,
-            "label_mean": onehot.mean(0), "var_s": 1.0}
+            "label_mean": onehot.mean(0), "var_s": 1.0, "classes": classes, "pixels": len(cxx)}
 
 
 def label_variate(proxy, labels):
-    return (np.eye(10)[labels][:, :9] - proxy["label_mean"]) @ proxy["label_weights"]
+    k = proxy["classes"]
+    return (np.eye(k)[labels][:, :k - 1] - proxy["label_mean"]) @ proxy["label_weights"]
 
 
 def proxy_classification(proxy, feats_train, y_train, feats_test, y_test, ridge=1e-3):
@@ -99,12 +159,13 @@ def theory_distortion(proxy, rate_bits):
     for _ in range(80):
         mid = 0.5 * (lo + hi)
         lo, hi = (lo, mid) if reverse_water_filling(eig, mid).rate_nats <= target else (mid, hi)
-    return hi / 64.0
+    return hi / proxy["pixels"]
 
 
 def theory_rate_bits(proxy, mse_per_pixel):
     from ibtf.theory import reverse_water_filling
-    return reverse_water_filling(proxy["eigenvalues"], 64.0 * mse_per_pixel).rate_nats / np.log(2)
+    distortion = proxy["pixels"] * mse_per_pixel
+    return reverse_water_filling(proxy["eigenvalues"], distortion).rate_nats / np.log(2)
 
 
 def theory_classification(proxy, rate_bits):
@@ -123,16 +184,17 @@ def theory_classification(proxy, rate_bits):
 
 # -- training and measuring ------------------------------------------------------------------
 def run_point(data, classifier, proxy, dim, levels, lambda_d, lambda_p, lambda_c, epochs,
-              seed, eval_steps):
+              seed, eval_steps, batch_size=64):
     from ibtf._keras import keras
     from ibtf.losses import classification_nats, fit_w1_critic
     from ibtf.models.codecs import QuantizedCodec
     x, y, xt, yt = data
     start = time.time()
-    codec = QuantizedCodec(latent_dim=dim, levels=levels, lambda_d=lambda_d, lambda_p=lambda_p,
-                           lambda_c=lambda_c, classifier=classifier, seed=seed)
+    codec = QuantizedCodec(image_shape=x.shape[1:], latent_dim=dim, levels=levels,
+                           lambda_d=lambda_d, lambda_p=lambda_p, lambda_c=lambda_c,
+                           classifier=classifier, seed=seed)
     codec.compile(keras.optimizers.Adam(1e-3))
-    codec.fit(x, y, epochs=epochs, batch_size=64, shuffle=True, verbose=0)
+    codec.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
     own = codec.evaluate(xt, yt, batch_size=len(xt), verbose=0, return_dict=True)
     rec, rec_t = codec(x).numpy(), codec(xt).numpy()
     logits = classifier(rec_t).numpy()
@@ -143,12 +205,13 @@ def run_point(data, classifier, proxy, dim, levels, lambda_d, lambda_p, lambda_c
             "ce_nats": float(np.mean(classification_nats(classifier, rec_t, yt))),
             "accuracy": float(np.mean(logits.argmax(-1) == yt)),
             "w1": w1, "own_w1": float(own["perception_w1"]),
-            "c_proxy": float(proxy_classification(proxy, rec, y, rec_t, yt)),
+            "c_proxy": float(proxy_classification(proxy, rec, y, rec_t, yt,
+                                                  ridge=proxy.get("ridge", 1e-3))),
             "distinct_codes": int(len(np.unique(codec.compress(xt).numpy(), axis=0))),
             "seconds": time.time() - start}
 
 
-def plot(rdc, rpc, proxy, rates, out, c_pixels=None):
+def plot(rdc, rpc, proxy, rates, out, c_pixels=None, dataset="digits"):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -157,19 +220,22 @@ def plot(rdc, rpc, proxy, rates, out, c_pixels=None):
                                    ["tab:blue", "tab:orange", "tab:green", "tab:red"])}
     # (a) R(D)
     ax = axes[0, 0]
-    mse_grid = np.linspace(0.004, 0.11, 200)
+    var_pixel = proxy["eigenvalues"].sum() / proxy["pixels"]
+    r_max = 2 * max(p["rate_bits"] for p in rdc + rpc)
+    mse_grid = np.linspace(0.05, 1.0, 200) * var_pixel
     ax.plot(mse_grid, [theory_rate_bits(proxy, m) for m in mse_grid], "k-",
             label="Gaussian proxy R(D) (water-filling)")
     for p in rdc:
         ax.scatter(p["mse"], p["rate_bits"], color=colors[p["rate_bits"]],
                    s=15 + 400 * p["lambda_c"])
-    ax.set(xlabel="test MSE per pixel", ylabel="rate (bits / image)", xlim=(0.0, 0.08),
-           ylim=(0, 16), title="(a) RDC sweep: rate vs distortion (size ~ lambda_c)")
+    ax.set(xlabel="test MSE per pixel", ylabel="rate (bits / image)",
+           xlim=(0.0, 1.1 * var_pixel), ylim=(0, r_max),
+           title=f"{dataset} (a) RDC sweep: rate vs distortion (size ~ lambda_c)")
     ax.legend(fontsize=8)
     # (b) R_C(C)
     ax = axes[0, 1]
     c_floor = 0.5 * np.log(TWO_PI_E * (1 - proxy["rho"] ** 2))
-    r_grid = np.linspace(0.0, 16, 200)
+    r_grid = np.linspace(0.0, r_max, 200)
     ax.plot([theory_classification(proxy, r) for r in r_grid], r_grid, "k-",
             label=f"Gaussian proxy R_C(C) = R(P, C), rho = {proxy['rho']:.3f}")
     ax.axvline(c_floor, color="k", ls=":", label="h(S|X) floor of the proxy (train rho)")
@@ -180,7 +246,7 @@ def plot(rdc, rpc, proxy, rates, out, c_pixels=None):
         ax.scatter(p["c_proxy"], p["rate_bits"], color=colors[p["rate_bits"]], marker="o")
     for p in rpc:
         ax.scatter(p["c_proxy"], p["rate_bits"], color=colors[p["rate_bits"]], marker="x")
-    ax.set(xlabel="proxy h(S | Xhat) (nats)", ylabel="rate (bits / image)", ylim=(0, 16),
+    ax.set(xlabel="proxy h(S | Xhat) (nats)", ylabel="rate (bits / image)", ylim=(0, r_max),
            title="(b) rate vs classification (o RDC, x RPC)")
     ax.legend(fontsize=8)
     # (c) D vs CE at fixed rate
@@ -256,7 +322,13 @@ def _row_table(rows):
 
 def main(argv=None):
     import json
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--dataset", choices=DATASETS, default="digits")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--proxy-ridge", type=float, default=1e-3,
+                        help="ridge of the proxy's CCA and of the linear read-out of S; with "
+                             "fewer images than pixels (lfw_faces: 140 vs 625) 1e-3 overfits")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--rates", type=_rates, default=RATES, help="dimxL,... e.g. 2x4,4x4")
     parser.add_argument("--rdc", type=_floats, default=RDC_LAMBDA_C, help="lambda_c grid")
@@ -264,7 +336,9 @@ def main(argv=None):
     parser.add_argument("--eval-steps", type=int, default=1500)
     parser.add_argument("--seeds", default="0", help="codec seeds, e.g. 0,1,2")
     parser.add_argument("--classifier-seed", type=int, default=0)
-    parser.add_argument("--out", default="benchmarks/results/codecs_rdc.png")
+    parser.add_argument("--out", default=None,
+                        help="figure (default: benchmarks/results/codecs_rdc.png for digits, "
+                             "codecs_rdc_DATASET.png otherwise)")
     parser.add_argument("--points", default=None,
                         help="JSON file of measured points: appended to, and all of it plotted")
     parser.add_argument("--quick", action="store_true", help="one rate, two points, 5 epochs")
@@ -273,17 +347,20 @@ def main(argv=None):
     if args.quick:
         args.rates, args.rdc, args.rpc, args.epochs, args.eval_steps, seeds = \
             ((2, 4),), (0.0, 0.1), (0.0, 1.0), 5, 200, [0]
-    from ibtf.losses import load_digits_split, pretrained_digits_classifier
-    data = load_digits_split()
+    if args.out is None:
+        args.out = "benchmarks/results/codecs_rdc" + (
+            "" if args.dataset == "digits" else f"_{args.dataset}") + ".png"
+    data, classifier, acc, classes = load_dataset(args.dataset, args.classifier_seed)
     x, y, xt, yt = data
-    classifier, acc = pretrained_digits_classifier(seed=args.classifier_seed,
-                                                   return_accuracy=True)
-    proxy = gaussian_proxy(x, y)
-    print(f"digits: {len(x)} train / {len(xt)} test; frozen classifier test accuracy {acc:.4f}")
+    proxy = gaussian_proxy(x, y, ridge=args.proxy_ridge, classes=classes)
+    proxy["ridge"] = args.proxy_ridge
+    print(f"{args.dataset}: {len(x)} train / {len(xt)} test images of {x.shape[1:]}, "
+          f"{classes} classes; frozen classifier test accuracy {acc:.4f}")
     print(f"Gaussian proxy: {len(proxy['eigenvalues'])} non-zero pixel eigenvalues, total "
-          f"variance {proxy['eigenvalues'].sum():.3f} ({proxy['eigenvalues'].sum() / 64:.4f} "
+          f"variance {proxy['eigenvalues'].sum():.3f} "
+          f"({proxy['eigenvalues'].sum() / proxy['pixels']:.4f} "
           f"per pixel); first canonical correlation rho = {proxy['rho']:.4f} (train)")
-    c_x = proxy_classification(proxy, x, y, xt, yt)
+    c_x = proxy_classification(proxy, x, y, xt, yt, ridge=args.proxy_ridge)
     print(f"proxy h(S|X) on test pixels {c_x:.4f} nats; Gaussian floor "
           f"{0.5 * np.log(TWO_PI_E * (1 - proxy['rho'] ** 2)):.4f}\n")
     points = []
@@ -299,8 +376,8 @@ def main(argv=None):
                    [("rpc", 0.0, lp, RPC_LAMBDA_C) for lp in args.rpc]
             for sweep, ld, lp, lc in grid:
                 point = run_point(data, classifier, proxy, dim, levels, ld, lp, lc,
-                                  args.epochs, seed, args.eval_steps)
-                point.update(sweep=sweep, seed=seed, epochs=args.epochs)
+                                  args.epochs, seed, args.eval_steps, args.batch_size)
+                point.update(sweep=sweep, seed=seed, epochs=args.epochs, dataset=args.dataset)
                 points.append(point)
                 print(sweep, {k: round(v, 4) if isinstance(v, float) else v
                               for k, v in point.items()}, flush=True)
@@ -320,7 +397,7 @@ def main(argv=None):
     for r in sorted({p["rate_bits"] for p in rows}):
         print(f"| {r:g} | {theory_distortion(proxy, r):.4g} | "
               f"{theory_classification(proxy, r):.4g} |")
-    plot(rdc, rpc, proxy, args.rates, args.out, c_pixels=c_x)
+    plot(rdc, rpc, proxy, args.rates, args.out, c_pixels=c_x, dataset=args.dataset)
     print(f"\nfigure: {args.out}")
     return 0
 
