@@ -3,9 +3,11 @@
 Runs tf-agents' CartPole-v1 (suite_gym) with a random policy through a driver into a replay
 buffer, then, for each observation dimension j, fits a target-only and a TEB forecaster on
 windows taken straight from the buffer (episodes never mixed) and reports the held-out
-transfer TE(action -> obs_j) in nats per step with its block-bootstrap interval. A placebo
-(actions shuffled within each episode) must show none. The plot: transfer per dimension,
-actions vs placebo.
+transfer TE(action -> obs_j) in nats per step with its block-bootstrap interval and the
+surrogate test's p-value (`fit_teb`'s joint training; the short episodes are shifted as a panel,
+`ibtf.streams.surrogates`). A transfer is claimed only when the interval excludes 0 and p < 0.05.
+A placebo (actions shuffled within each episode) must show none. The plot: transfer per
+dimension, actions vs placebo.
 
 CartPole's Euler step moves the velocities (obs_1 cart, obs_3 pole) by the action's force at
 the next step, and the positions (obs_0, obs_2) only through those velocities a step later.
@@ -26,6 +28,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=4000, help="driver steps")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--history", type=int, default=4)
+    parser.add_argument("--surrogates", type=int, default=20,
+                        help="surrogate refits per fit for the p-value (0 skips the test)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="cartpole_out", help="folder for the plot and CSV")
     args = parser.parse_args(argv)
@@ -52,8 +56,8 @@ def main(argv=None):
             streams = PairedStreams(frame, time_col="step", id_col="episode",
                                     source_cols="action", target_cols=col,
                                     history=args.history, horizon=1)
-            report = transfer_report(fit_teb(streams, epochs=args.epochs, seed=args.seed),
-                                     "test")
+            report = transfer_report(fit_teb(streams, epochs=args.epochs, seed=args.seed,
+                                             surrogates=args.surrogates), "test")
             table[(name, col)] = report
             print(f"{name:8s} {report.summary().splitlines()[0]}", flush=True)
 
@@ -78,7 +82,9 @@ def main(argv=None):
     fig.savefig(plot, dpi=120)
     summary = {"rows": len(rows), "episodes": int(rows["episode"].nunique()), "plot": plot,
                "transfer_nats": {f"{n}:{c}": table[(n, c)].transfer_nats for n, c in table},
-               "transfer_ci": {f"{n}:{c}": list(table[(n, c)].ci) for n, c in table}}
+               "transfer_ci": {f"{n}:{c}": list(table[(n, c)].ci) for n, c in table},
+               "transfer_p": {f"{n}:{c}": table[(n, c)].p_value for n, c in table},
+               "supported": {f"{n}:{c}": table[(n, c)].supported for n, c in table}}
     print(json.dumps(summary))
     return 0
 

@@ -1,4 +1,4 @@
-"""The model zoo, part 1b (Deep InfoMax; GMM-prior VAE and CMI disentanglement as models):
+"""The model zoo, part 1b (Deep InfoMax, GMM-prior VAE; CMI disentanglement as a model):
 quick and full known-truth checks.
 
 `python -m benchmarks.zoo_part1b [--quick-only] [--seed N] [NAME ...]` runs each entry's
@@ -15,7 +15,7 @@ import platform
 import resource
 import sys
 
-NAMES = ("deepinfomax_gaussian", "deepinfomax_digits")
+NAMES = ("deepinfomax_gaussian", "deepinfomax_digits", "ivae_gmm", "ivae_gmm_ari")
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "zoo_part1b.md")
 
 

@@ -31,9 +31,11 @@ def add_parser(sub):
                         help="comma-separated levels to return (default: all the export has)")
     stream.add_argument("--strict", action="store_true",
                         help="stop at the first bad row (exit status 2) instead of skipping it")
-    stream.add_argument("--jit", action="store_true",
-                        help="XLA-compile the export's signature (faster on CPU; Monte Carlo "
-                             "outputs then differ from `forecast predict` within their noise)")
+    stream.add_argument("--jit", default="auto", choices=("auto", "on", "off"),
+                        help="XLA-compile the export's signature: auto = when its Monte Carlo "
+                             "noise is fixed in the graph (exports of this version), so the "
+                             "values are `forecast predict`'s to float32 rounding; off = the "
+                             "plain graph (bit-for-bit, several times slower per row)")
     stream.set_defaults(func=run_stream)
 
 
@@ -58,7 +60,9 @@ def run_stream(args):
                              "name the columns")
         header = next(csv.reader([header_line]))
         from ibtf.streams.streaming import BadRow, StreamingForecaster
-        stream = StreamingForecaster(args.export_dir, quantiles=levels, jit_compile=args.jit)
+        stream = StreamingForecaster(args.export_dir, quantiles=levels,
+                                     jit_compile={"auto": "auto", "on": True,
+                                                  "off": False}[args.jit])
         missing = [c for c in stream.required_columns() if c not in header]
         if missing:
             raise ValueError(f"the header lacks {missing}: the export needs the columns "

@@ -13,8 +13,8 @@ class FactorVAEScore:
     Attributes:
       eval_accuracy: the score, the majority-vote classifier's accuracy on held-out votes.
       train_accuracy: its accuracy on the votes it was fitted to.
-      active_dims: number of representation dimensions whose global variance exceeds the
-        prune threshold (only those vote).
+      active_dims: number of representation dimensions whose global standard deviation is at
+        least the prune threshold (only those vote).
       votes: int [num_dims, num_factors] training votes (which dimension won for which factor).
     """
 
@@ -39,17 +39,19 @@ def _represent(represent, observations):
 
 
 def factor_vae_score(represent, data, *, batch_size=64, num_train=800, num_eval=400,
-                     num_variance_estimate=5000, prune_threshold=0.0, seed=0):
+                     num_variance_estimate=5000, prune_std=0.05, seed=0):
     """The FactorVAE disentanglement metric (Kim & Mnih 2018, Sec. 4).
 
     One vote: draw a factor k uniformly, draw ``batch_size`` factor vectors that all share the
     same value of factor k (the others free), represent their observations, divide every
-    dimension by its global standard deviation (over ``num_variance_estimate`` random draws),
-    and take ``d* = argmin_d Var(z_d / s_d)`` over the active dimensions. The pair (d*, k) is
-    one training point; the classifier is the majority vote ``k(d) = argmax_k V[d, k]`` and the
-    score is its accuracy on fresh votes. A disentangled representation with one dimension per
-    factor scores 1; with F factors a constant representation scores 0 (no active dimension)
-    and a random one about 1/F.
+    dimension by its global standard deviation s_d (over ``num_variance_estimate`` random
+    draws), and take ``d* = argmin_d Var(z_d / s_d)`` over the active dimensions: those with
+    s_d >= ``prune_std``, since a collapsed unit (posterior mean ~ 0 for every input) would
+    otherwise be rescaled into noise that votes at random (the paper prunes them). The pair
+    (d*, k) is one training point; the classifier is the majority vote
+    ``k(d) = argmax_k V[d, k]`` and the score is its accuracy on fresh votes. A disentangled
+    representation with one dimension per factor scores 1; with F factors a constant
+    representation scores 0 (no active dimension) and a random one about 1/F.
 
     Args:
       represent: function mapping observations [n, ...] to codes [n, dims] (e.g. the encoder's
@@ -59,7 +61,9 @@ def factor_vae_score(represent, data, *, batch_size=64, num_train=800, num_eval=
       batch_size: observations per vote (L in the paper; disentanglement_lib uses 64).
       num_train, num_eval: votes to fit and to score the classifier.
       num_variance_estimate: draws for the global variances.
-      prune_threshold: dimensions with global variance <= this do not vote (collapsed units).
+      prune_std: dimensions whose global standard deviation is below this do not vote
+        (collapsed units; 0.05 as in the paper). The score is therefore not invariant to
+        scaling a dimension below it.
       seed: numpy seed.
 
     Returns:
@@ -73,7 +77,9 @@ def factor_vae_score(represent, data, *, batch_size=64, num_train=800, num_eval=
     sizes = tuple(data.factor_sizes)
     global_var = np.var(_represent(represent, data.images(
         data.sample_factors(num_variance_estimate, rng))), axis=0, ddof=1)
-    active = global_var > prune_threshold
+    if not prune_std >= 0:
+        raise ValueError(f"prune_std={prune_std!r} must be >= 0 (0.05 in the paper)")
+    active = np.sqrt(global_var) >= max(prune_std, 1e-12)
     if not active.any():
         votes = np.zeros((len(global_var), len(sizes)), dtype=np.int64)
         return FactorVAEScore(0.0, 0.0, 0, votes)

@@ -16,8 +16,10 @@ A stream arrives in chunks of rows. For each chunk, `OnlineTEB.process_chunk`:
 2. adds the windows to a bounded FIFO replay memory, tf-agents' ``TFUniformReplayBuffer``
    (its ring-buffer table is a set of variables, so it checkpoints with the models, and its
    uniform sampling is one graph op);
-3. trains **both** models for the same number of steps on the same batches drawn uniformly
-   from the memory (equal treatment: the gain measures the source, not extra training).
+3. trains **both** models, which start from the same weights for every shared layer, for the
+   same number of steps on the same batches drawn uniformly from the memory (equal treatment,
+   as `ibtf.models.teb.fit_teb`'s joint mode: the gain measures the source, not extra training
+   or another initialisation).
 
 Drift: the chunk's prequential NLL (TEB) is compared with the mean of the last
 ``drift_window`` chunks' NLLs by a z-test whose variance is the chunk's block-bootstrap variance
@@ -148,6 +150,11 @@ class OnlineTEB:
         dummy = {"source_history": tf.zeros([1, L, ds]), "target_history": tf.zeros([1, L, dt])}
         for model in (self.target_only, self.teb):
             model(dummy)
+        # Equal treatment, as fit_teb's joint mode: every shared layer starts from the same
+        # weights (the code enters through zero kernels), so at the start the two forecasts
+        # are equal and a later gain comes from the source, not from another initialisation.
+        self.teb.copy_shared_weights(self.target_only)
+        for model in (self.target_only, self.teb):
             model.compile(keras.optimizers.Adam(self.learning_rate), jit_compile="auto")
             model.optimizer.build(model.trainable_variables)
         spec = (tf.TensorSpec([L, ds], tf.float32, "source_history"),

@@ -84,6 +84,16 @@ def _series_id(value):
     return value
 
 
+def _random_ops(graph):
+    """Random-number op types in a signature's graph and its functions (none in an export
+    whose Monte Carlo noise is fixed: `TEBForecaster._fixed_noise`)."""
+    graph_def = graph.as_graph_def()
+    nodes = list(graph_def.node)
+    for function in graph_def.library.function:
+        nodes.extend(function.node_def)
+    return sorted({n.op for n in nodes if "Random" in n.op})
+
+
 class _Series:
     """One series' ring buffer of the last L rows and its clock."""
 
@@ -102,17 +112,21 @@ class StreamingForecaster:
     Args:
       export_dir: ``BASE/NAME`` (newest version) or ``BASE/NAME/VERSION``.
       quantiles: levels to return, a subset of the export's ``quantile_levels`` (default all).
-      jit_compile: run the signature XLA-compiled (faster on CPU, but XLA draws other random
-        numbers, so the Monte Carlo outputs differ from the batch job's within their noise).
+      jit_compile: run the signature XLA-compiled: "auto" (default) does when the export's
+        Monte Carlo noise is fixed in its graph (exports of this version), so XLA gives the
+        batch job's values (to float32 rounding: XLA's own erf/exp approximations); True
+        insists (a ValueError for an older export that draws at run time), False runs the
+        plain graph (bit-for-bit the batch job's values, several times slower per row).
 
     Attributes:
       columns: the fields of each forecast record, in `predict_export`'s order (no
         ``observed``: the future is not known when the forecast is made).
       history, horizon, source_cols, target_cols, time_col, id_col: from the export.
       rows_seen, rows_skipped, forecasts_made, gaps: counters.
+      jit_compile: whether the signature runs XLA-compiled.
     """
 
-    def __init__(self, export_dir, quantiles=None, jit_compile=False):
+    def __init__(self, export_dir, quantiles=None, jit_compile="auto"):
         self.path, meta = _read_metadata(export_dir)
         self.history, self.horizon = int(meta["history"]), int(meta["horizon"])
         self.source_cols = list(meta["source_cols"])
@@ -127,6 +141,8 @@ class StreamingForecaster:
                 raise ValueError(f"quantile {q:g} is not in the export, which has levels "
                                  f"{levels}: pick from those")
             self._quantile_index.append(hits[0])
+        if jit_compile not in ("auto", True, False):
+            raise ValueError(f"jit_compile={jit_compile!r} must be 'auto', True or False")
         self._quantile_cols = _levels_columns(chosen)
         self._value_cols = self.source_cols + self.target_cols
         self._ds = len(self.source_cols)
@@ -134,17 +150,32 @@ class StreamingForecaster:
             ["last_observed", "step", "target", "mean", "stddev", *self._quantile_cols,
              "transfer_nats", "rate_nats"]
         self._series = {}
+        self._required = self.required_columns()
         self.rows_seen = self.rows_skipped = self.forecasts_made = self.gaps = 0
 
         import tensorflow as tf
         self._tf = tf
         self._loaded = tf.saved_model.load(self.path)        # kept: the signature needs it
         signature = self._loaded.signatures["serving_default"]
-        if jit_compile:
-            self._call = tf.function(
-                lambda s, t: signature(source_history=s, target_history=t), jit_compile=True)
-        else:
-            self._call = lambda s, t: signature(source_history=s, target_history=t)
+        draws = _random_ops(signature.graph)
+        if jit_compile == "auto":
+            jit_compile = not draws
+        elif jit_compile and draws:
+            raise ValueError(f"this export draws its Monte Carlo noise at run time ({draws}), "
+                             "and XLA draws other numbers than the plain graph: re-export it "
+                             "with this version of ibtf (fixed noise) or use jit_compile=False")
+        self.jit_compile = bool(jit_compile)
+        # One window per call: a concrete function of fixed shapes, called with the window's
+        # two tensors. XLA compiles the whole forecast (its bisection and Monte Carlo loops)
+        # into one kernel: on CPU a window then costs a fraction of the plain graph's
+        # per-op dispatch (benchmarks/results/streams.md).
+        specs = (tf.TensorSpec([1, self.history, self._ds], tf.float32),
+                 tf.TensorSpec([1, self.history, len(self.target_cols)], tf.float32))
+        self._call = tf.function(
+            lambda s, t: signature(source_history=s, target_history=t),
+            jit_compile=self.jit_compile).get_concrete_function(*specs)
+        self._outputs = ["mean", "stddev", "quantiles", "rate_nats"] + \
+            (["transfer_nats"] if "transfer_nats" in signature.structured_outputs else [])
 
     # -- rows ------------------------------------------------------------------------------
     def required_columns(self):
@@ -153,7 +184,7 @@ class StreamingForecaster:
         return cols + ([self.id_col] if self.id_col else []) + self._value_cols
 
     def _parse(self, row, label):
-        missing = [c for c in self.required_columns() if c not in row or row[c] is None
+        missing = [c for c in self._required if c not in row or row[c] is None
                    or (isinstance(row[c], str) and not row[c].strip())]
         if missing:
             raise BadRow(f"{label} lacks {missing}: every row needs the columns "
@@ -221,14 +252,13 @@ class StreamingForecaster:
 
     def _forecast(self, state, series_id, shown):
         order = (np.arange(self.history) + state.count) % self.history   # oldest first
-        window = state.buffer[order]
-        tf = self._tf
-        out = self._call(tf.constant(window[None, :, :self._ds]),
-                         tf.constant(window[None, :, self._ds:]))
-        mean, std = out["mean"].numpy()[0], out["stddev"].numpy()[0]
-        quantiles = out["quantiles"].numpy()[0]
-        transfer = float(out["transfer_nats"].numpy()[0]) if "transfer_nats" in out else None
-        rate = float(out["rate_nats"].numpy()[0])
+        window = state.buffer[order][None]
+        out = self._call(self._tf.constant(window[..., :self._ds]),
+                         self._tf.constant(window[..., self._ds:]))
+        values = {k: out[k].numpy()[0] for k in self._outputs}
+        mean, std, quantiles = values["mean"], values["stddev"], values["quantiles"]
+        transfer = float(values["transfer_nats"]) if "transfer_nats" in values else None
+        rate = float(values["rate_nats"])
         records = []
         for h in range(self.horizon):
             for d, name in enumerate(self.target_cols):
@@ -246,4 +276,5 @@ class StreamingForecaster:
     def summary(self):
         """Counters as a dict (the CLI's last line)."""
         return {"rows": self.rows_seen, "skipped": self.rows_skipped,
-                "windows": self.forecasts_made, "gaps": self.gaps, "export": self.path}
+                "windows": self.forecasts_made, "gaps": self.gaps, "jit": self.jit_compile,
+                "export": self.path}

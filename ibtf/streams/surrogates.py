@@ -19,12 +19,20 @@ of effective connectivity", J. Comput. Neurosci. 30):
   only (a placebo for benchmarks, not a surrogate for the test).
 
 Series are handled separately (a long frame with an id column): each series' rows are permuted
-among themselves, so no surrogate mixes two series.
+among themselves, so no surrogate mixes two series. A panel of many short series (episodes of an
+agent, trials) whose shortest series is too short to be shifted on its own is shifted as a whole
+for ``"shift"``: the series are laid end to end and the panel's source is shifted circularly by
+at least the longest series, so every series gets the source of other series (the "trial
+shifting" of trial-based transfer entropy, Lindner et al. 2011, "TRENTOOL: A Matlab open source
+toolbox to analyse information flow in time series data with transfer entropy", BMC
+Neuroscience 12:119). Each source stretch keeps its own dynamics; a source window that crosses
+the end of one series into the next (at most ``history - 1`` of every series' windows) joins two
+series' stretches.
 """
 import numpy as np
 
-__all__ = ["SURROGATE_KINDS", "surrogate_sources", "circular_shifts", "phase_randomise",
-           "block_shuffle"]
+__all__ = ["SURROGATE_KINDS", "surrogate_sources", "circular_shifts", "panel_shifts",
+           "phase_randomise", "block_shuffle"]
 
 SURROGATE_KINDS = ("shift", "phase")
 
@@ -37,6 +45,16 @@ def circular_shifts(n_rows, count, rng, min_shift):
                          f"least {min_shift} steps: give more rows or a shorter history")
     lags = np.arange(min_shift, n_rows - min_shift + 1)
     return rng.choice(lags, size=count, replace=count > len(lags))
+
+
+def panel_shifts(bounds, count, rng, min_shift):
+    """``count`` circular lags of a whole panel (its series end to end), each at least the
+    longest series and ``min_shift``, so no row keeps a source value of its own series; None
+    when every series is long enough to be shifted on its own (or there is one series)."""
+    lengths = [hi - lo for lo, hi in bounds]
+    if len(bounds) < 2 or min(lengths) >= 2 * min_shift + 1:
+        return None
+    return circular_shifts(sum(lengths), count, rng, max(max(lengths), min_shift))
 
 
 def phase_randomise(values, rng):
@@ -79,10 +97,21 @@ def surrogate_sources(values, bounds, kind, count, rng, *, min_shift=1, block=No
         raise ValueError(f"surrogate kind {kind!r} is unknown: use one of "
                          f"{SURROGATE_KINDS + ('block_shuffle',)}")
     values = np.asarray(values)
+    panel = panel_shifts(bounds, count, rng, min_shift) if kind == "shift" else None
     shifts = ([circular_shifts(hi - lo, count, rng, min_shift) for lo, hi in bounds]
-              if kind == "shift" else None)
+              if kind == "shift" and panel is None else None)
+    rows = np.concatenate([values[lo:hi] for lo, hi in bounds]) if panel is not None else None
     for i in range(count):
         out = np.empty(values.shape, np.float32)
+        if panel is not None:
+            out[:] = values
+            moved = np.roll(rows, int(panel[i]), axis=0)
+            start = 0
+            for lo, hi in bounds:
+                out[lo:hi] = moved[start:start + hi - lo]
+                start += hi - lo
+            yield out
+            continue
         for j, (lo, hi) in enumerate(bounds):
             part = values[lo:hi]
             if kind == "shift":

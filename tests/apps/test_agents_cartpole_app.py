@@ -23,4 +23,7 @@ def test_cartpole_app_plots_transfer_per_dimension(tmp_path):
     # The force enters the cart velocity at the next step (the placebo's own check is
     # tests/streams/test_agents.py).
     assert ci["actions:obs_1"][0] > 0.5 and ci["actions:obs_3"][0] > 0.5
+    supported = summary["supported"]
+    assert supported["actions:obs_1"] and supported["actions:obs_3"]
+    assert not any(supported[f"placebo:obs_{j}"] for j in range(4)), summary["transfer_p"]
     assert set(ci) == {f"{n}:obs_{j}" for n in ("actions", "placebo") for j in range(4)}

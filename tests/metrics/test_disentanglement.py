@@ -35,10 +35,29 @@ def test_noise_representation_scores_near_chance():
 
 
 def test_scaled_and_permuted_identity_still_scores_1():
-    # The metric divides by the global scale and lets the classifier learn the permutation.
-    scores = factor_vae_score(lambda x: x[:, ::-1] * np.array([100.0, 0.01, 3.0, 1.0]),
+    # The metric divides by the global scale and lets the classifier learn the permutation
+    # (scales above the prune threshold: a dimension with std < 0.05 counts as collapsed).
+    scores = factor_vae_score(lambda x: x[:, ::-1] * np.array([100.0, 0.1, 3.0, 1.0]),
                               FactorsAsObservations(), num_train=300, num_eval=200)
-    assert scores.eval_accuracy >= 0.9
+    assert scores.eval_accuracy >= 0.9 and scores.active_dims == 4
+
+
+def test_collapsed_dimensions_are_pruned_before_the_vote():
+    # Identity plus 6 collapsed units (std 0.01 noise, like posterior means stuck at the prior):
+    # normalised by their own tiny std they would be unit noise and steal votes.
+    rng = np.random.default_rng(1)
+
+    def with_collapsed(x):
+        return np.concatenate([x, 0.01 * rng.normal(size=(len(x), 6))], axis=1)
+
+    pruned = factor_vae_score(with_collapsed, FactorsAsObservations(), num_train=300,
+                              num_eval=200)
+    kept = factor_vae_score(with_collapsed, FactorsAsObservations(), num_train=300,
+                            num_eval=200, prune_std=0.0)
+    assert pruned.active_dims == 4 and pruned.eval_accuracy >= 0.9
+    assert kept.active_dims == 10
+    with pytest.raises(ValueError, match="prune_std"):
+        factor_vae_score(with_collapsed, FactorsAsObservations(), prune_std=-1.0)
 
 
 def test_entangled_rotation_scores_lower_than_identity():

@@ -80,20 +80,22 @@ def long_cartpole():
 @pytest.mark.slow
 def test_actions_transfer_to_the_cart_velocity(long_cartpole):
     report = _transfer(long_cartpole)
-    # The action sets the sign of the force: it explains most of the velocity change.
+    # The action sets the sign of the force: it explains most of the velocity change. The
+    # episodes (about 20 steps) are too short to shift one by one: the surrogates shift the
+    # whole panel (ibtf.streams.surrogates).
     assert report.supported and report.transfer_nats > 0.5, report.summary()
+    assert report.p_value < 0.05 and report.n_surrogates == 20
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="measured 2026-12-05 (CLI fit, same data): the "
-                   "within-episode placebo shows +0.049 [+0.022, +0.079] nats (real actions "
-                   "+2.75), and actions from another episode +0.033 [+0.013, +0.055] with a "
-                   "channel rate of only 0.016 nats: the gain exceeds what the channel carries, "
-                   "so it comes from from_context training TEB's decoder longer than the "
-                   "target-only model (unequal treatment, issue 12), not from the source")
 def test_a_placebo_shuffled_within_episodes_shows_no_transfer(long_cartpole):
     rng = np.random.default_rng(0)
     placebo = long_cartpole.assign(action=long_cartpole.groupby("episode")["action"].transform(
         lambda a: rng.permutation(a.to_numpy())))
     report = _transfer(placebo)
-    assert not report.supported and abs(report.transfer_nats) < 0.05, report.summary()
+    # No transfer is claimed: the interval includes 0 (measured 2026-12-05 with joint training
+    # and 20 panel-shift surrogates: +0.007 [-0.005, +0.019] nats, p = 0.048; real actions
+    # +6.17 [+6.12, +6.22], p = 0.048). The surrogate test ran: a claim needs it too.
+    assert report.p_value is not None and report.n_surrogates == 20
+    assert not report.supported and report.ci[0] <= 0, report.summary()
+    assert abs(report.transfer_nats) < 0.05, report.summary()

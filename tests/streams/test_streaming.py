@@ -32,7 +32,7 @@ def two_series(tmp_path_factory):
     streams = PairedStreams(frame, time_col="date", id_col="sid", source_cols="x",
                             target_cols="y", history=HISTORY, horizon=HORIZON)
     fit = fit_teb(streams, epochs=2, batch_size=64, latent_dim=4, hidden_units=(16,),
-                  context_units=8)
+                  context_units=8, surrogates=0)
     export = export_teb(fit, str(root), "teb", warmup=False)
     return frame, path, export
 
@@ -42,10 +42,13 @@ def _rows(path):
         return list(csv.DictReader(f))
 
 
-def test_stream_equals_predict_on_the_same_windows(two_series):
+@pytest.mark.parametrize("jit", [False, "auto"])
+def test_stream_equals_predict_on_the_same_windows(two_series, jit):
     frame, path, export = two_series
     batch = predict_export(export, frame)
-    stream = StreamingForecaster(export)
+    stream = StreamingForecaster(export, jit_compile=jit)
+    # The export's noise is fixed in its graph, so "auto" runs the XLA path.
+    assert stream.jit_compile == (jit == "auto")
     records = [r for row in _rows(path) for r in stream.push(row)]
     got = pd.DataFrame(records)
     assert list(got.columns) == [c for c in batch.columns if c != "observed"]
@@ -111,3 +114,37 @@ def test_cli_skips_bad_rows_with_one_line_each(two_series, tmp_path, capsys, mon
     assert main(["forecast", "stream", str(export), "--input", str(bad), "--strict"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--strict" in err[0] and "'oops'" in err[0]
+
+
+def test_an_export_that_draws_at_run_time_is_served_by_the_plain_graph(tmp_path, monkeypatch):
+    # Exports written before the Monte Carlo noise was fixed in the graph draw it with random
+    # ops, which XLA would replace by other numbers: "auto" must not compile those.
+    import tensorflow as tf
+
+    from ibtf.models.teb.forecaster import TEBForecaster
+
+    def drawn(self, kind, shape, stream, part=None, **kwargs):
+        seed = self._seed(stream)
+        if part is not None:
+            seed = tf.random.experimental.stateless_split(seed, 2)[part]
+        return getattr(tf.random, f"stateless_{kind}")(list(shape), seed, **kwargs)
+
+    frame = coupled_ar(60, coupling=1.0, seed=0).frame
+    streams = PairedStreams(frame, time_col="t", source_cols="x", target_cols="y", history=3)
+    fit = fit_teb(streams, epochs=1, hidden_units=(8,), surrogates=0)
+    fresh = export_teb(fit, str(tmp_path), "fresh", warmup=False)
+    monkeypatch.setattr(TEBForecaster, "_fixed_noise", drawn)
+    fit.teb.__dict__.pop("_noise_constants", None)
+    old = export_teb(fit, str(tmp_path), "old", warmup=False)
+    monkeypatch.undo()
+    xla, plain = StreamingForecaster(fresh), StreamingForecaster(old)
+    assert xla.jit_compile and not plain.jit_compile
+    with pytest.raises(ValueError, match="draws its Monte Carlo noise at run time"):
+        StreamingForecaster(old, jit_compile=True)
+    # Same draws either way: the values agree (to XLA's float32 rounding).
+    rows = frame.astype(str).to_dict("records")
+    a = pd.DataFrame([r for row in rows for r in xla.push(row)])
+    b = pd.DataFrame([r for row in rows for r in plain.push(row)])
+    assert len(a) == len(b) == len(rows) - 2
+    for col in ("mean", "q0.05", "transfer_nats"):
+        np.testing.assert_allclose(a[col], b[col], rtol=1e-5, atol=1e-5, err_msg=col)

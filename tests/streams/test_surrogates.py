@@ -67,3 +67,22 @@ def test_block_shuffle_keeps_blocks_and_unknown_kinds_are_refused():
     assert all(np.all(np.diff(s[i:i + 5, 0]) == 1) for i in range(0, 20, 5))
     with pytest.raises(ValueError, match="unknown"):
         next(surrogate_sources(x, [(0, 20)], "reverse", 1, np.random.default_rng(0)))
+
+
+def test_a_panel_of_short_series_is_shifted_as_a_whole():
+    # Episodes of 6-14 rows: too short to shift one by one by 10 steps. Each row's value
+    # names its series, so a surrogate row shows which series its source came from.
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(6, 15, size=40)
+    edges = np.concatenate([[0], np.cumsum(lengths)])
+    bounds = list(zip(edges[:-1], edges[1:]))
+    x = np.repeat(np.arange(40.0), lengths)[:, None]
+    out = list(surrogate_sources(x, bounds, "shift", 20, np.random.default_rng(1),
+                                 min_shift=10))
+    for s in out:
+        np.testing.assert_array_equal(np.sort(s[:, 0]), np.sort(x[:, 0]))
+        for k, (lo, hi) in enumerate(bounds):
+            assert not np.any(s[lo:hi, 0] == k)           # never its own series' source
+            # One contiguous stretch of the panel: at most one change of donor per seam.
+            assert np.all(np.diff(s[lo:hi, 0]) % 40 <= 1)
+    assert len({s.tobytes() for s in out}) == 20

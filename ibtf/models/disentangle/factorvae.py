@@ -100,6 +100,11 @@ class FactorVAE(IBModel):
       discriminator_units: the discriminator's widths (the paper: 6 x 1000).
       conv_filters: channels of stride-2 convolutions before the dense encoder layers (the
         decoder mirrors them with transposed convolutions); () for an MLP.
+      discriminator_steps: discriminator updates per VAE update (each on a fresh permutation
+        of the batch's codes). With one, at this package's learning rates (1e-3, ten times
+        the paper's), D lags behind the encoder, which then games it: after 30 epochs on the
+        procedural shapes D reported a TC of 0.04-0.10 nats while a fresh discriminator on the
+        frozen codes found 0.87 (and the Gaussian closed form of their correlations 0.51).
       seed: seeds initialisers, sampling and permutations.
 
     Metrics: ``loss``, ``recon_nats``, ``kl_nats``, ``tc_nats`` (the discriminator's estimate),
@@ -108,7 +113,7 @@ class FactorVAE(IBModel):
 
     def __init__(self, image_shape, latent_dim=10, beta=1.0, gamma=10.0,
                  hidden_units=(256, 256), discriminator_units=(256, 256), conv_filters=(),
-                 seed=0, **kwargs):
+                 discriminator_steps=1, seed=0, **kwargs):
         super().__init__(beta=beta, **kwargs)
         self.image_shape = image_shape_of(image_shape)
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 2:
@@ -119,6 +124,11 @@ class FactorVAE(IBModel):
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.discriminator_units = tuple(int(u) for u in discriminator_units)
         self.seed = int(seed)
+        if (isinstance(discriminator_steps, bool) or not isinstance(discriminator_steps, int)
+                or discriminator_steps < 1):
+            raise ValueError(f"discriminator_steps={discriminator_steps!r} must be an integer "
+                             ">= 1 (discriminator updates per VAE update)")
+        self.discriminator_steps = discriminator_steps
         self.conv_filters = tuple(int(f) for f in conv_filters)
         if self.conv_filters:
             if len(self.image_shape) != 3:
@@ -196,15 +206,16 @@ class FactorVAE(IBModel):
         self.minimize(loss, tape, self.vae_variables())
 
         real = tf.stop_gradient(code)
-        seed = tf.stack([tf.cast(self.seed, tf.int64), tf.cast(self.optimizer.iterations,
-                                                               tf.int64)])
-        permuted = permute_dims(real, seed)
-        with tf.GradientTape() as tape:
-            d_loss = 0.5 * (tf.reduce_mean(tf.nn.softplus(-self.discriminator(real)))
-                            + tf.reduce_mean(tf.nn.softplus(self.discriminator(permuted))))
+        step = tf.cast(self.optimizer.iterations, tf.int64) * self.discriminator_steps
         variables = self.discriminator.trainable_variables
-        self.discriminator_optimizer.apply_gradients(
-            zip(tape.gradient(d_loss, variables), variables))
+        for k in range(self.discriminator_steps):
+            seed = tf.stack([tf.cast(self.seed, tf.int64), step + k])
+            permuted = permute_dims(real, seed)
+            with tf.GradientTape() as tape:
+                d_loss = 0.5 * (tf.reduce_mean(tf.nn.softplus(-self.discriminator(real)))
+                                + tf.reduce_mean(tf.nn.softplus(self.discriminator(permuted))))
+            self.discriminator_optimizer.apply_gradients(
+                zip(tape.gradient(d_loss, variables), variables))
         for name, value in (("loss", loss), ("recon_nats", recon), ("kl_nats", kl),
                             ("tc_nats", tc), ("discriminator_loss", d_loss)):
             self.trackers[name].update_state(value)
@@ -250,7 +261,8 @@ class FactorVAE(IBModel):
                 "latent_dim": self.latent_dim, "beta": self.beta, "gamma": self.gamma,
                 "hidden_units": list(self.hidden_units),
                 "discriminator_units": list(self.discriminator_units),
-                "conv_filters": list(self.conv_filters), "seed": self.seed}
+                "conv_filters": list(self.conv_filters),
+                "discriminator_steps": self.discriminator_steps, "seed": self.seed}
 
 
 def beta_vae(image_shape, beta=4.0, **kwargs):

@@ -52,7 +52,8 @@ def train_factorvae(quick, seed, gamma=30.0, beta=1.0):
     data = _shapes()
     images, _ = data.dataset()
     model = FactorVAE(data.image_shape, latent_dim=10, beta=beta, gamma=gamma,
-                      hidden_units=(256, 256), discriminator_units=(256, 256), seed=seed)
+                      hidden_units=(256, 256), discriminator_units=(256, 256),
+                      discriminator_steps=5, seed=seed)
     model.compile(keras.optimizers.Adam(1e-3),
                   keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9))
     history = _fit_images(model, images, FACTORVAE_SETTINGS[quick]["epochs"], seed)

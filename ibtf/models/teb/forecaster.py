@@ -33,12 +33,13 @@ from ibtf.layers.base import Bottleneck
 from ibtf.layers.kl import kl_nats
 from ibtf.layers.priors import ConditionalGaussianPrior
 from ibtf.models.base import IBModel
+from ibtf.models.teb import residuals
 
 tfd = tfp.distributions
 
 __all__ = ["TEBForecaster", "TransferChannel", "DISTRIBUTIONS", "ENCODERS"]
 
-DISTRIBUTIONS = ("normal", "student_t", "mixture")
+DISTRIBUTIONS = residuals.FAMILIES          # ("normal", "student_t", "mixture")
 ENCODERS = ("mlp", "conv")
 _PREDICT_STREAM = 2**31 - 1      # stateless-seed counter reserved for predictive draws
 _TRANSFER_STREAM = 2**31 - 2     # ... and for the per-request transfer estimate
@@ -168,10 +169,13 @@ class _Predictive:
         lo = lo + tf.zeros_like(levels)
         hi = hi + tf.zeros_like(levels)
 
+        shape = lo.shape        # a mixture's cdf loses static dimensions: keep the loop's
+
         def step(i, lo, hi):
             mid = 0.5 * (lo + hi)
             below = self.cdf(mid) < levels
-            return i + 1, tf.where(below, mid, lo), tf.where(below, hi, mid)
+            return (i + 1, tf.ensure_shape(tf.where(below, mid, lo), shape),
+                    tf.ensure_shape(tf.where(below, hi, mid), shape))
 
         # A while loop, not an unrolled one: the graph stays small for any component family.
         _, lo, hi = tf.while_loop(lambda i, *_: i < _BISECTION_STEPS, step,
@@ -388,18 +392,13 @@ class TEBForecaster(IBModel):
         resid = flat - design @ coef
         scale = np.sqrt(np.sum(resid ** 2, axis=0) / max(n - k, 1))
         self.linear_coef.assign(coef.astype(np.float32))
-        if self.distribution in ("normal", "student_t"):
-            # Scale parameter (index 1 of each step's parameters): softplus(b) + floor = scale;
-            # a Student t starts with the residual variance: scale^2 df / (df - 2) = sd^2.
-            sd = scale
-            if self.distribution == "student_t":
-                df = 2.1 + np.log1p(np.exp(2.0))          # the initial df (head bias 0)
-                sd = scale * np.sqrt((df - 2.0) / df)
-            target = np.maximum(sd - self.min_scale, 1e-4)
-            bias = self.decoder_head.bias.numpy().reshape(-1, self._n_params)
-            bias[:, 0] = 0.0
-            bias[:, 1] = np.log(np.expm1(target))
-            self.decoder_head.bias.assign(bias.reshape(-1))
+        # The head's biases: the predictive family fitted to the residuals by maximum
+        # likelihood, per step and column (`residuals`; distinct mixture components).
+        bias = np.stack([residuals.head_bias(
+            residuals.fit_family(resid[:, c], self.distribution, self.num_components,
+                                 scale=scale[c] if self.distribution == "normal" else None),
+            self.distribution, self.min_scale) for c in range(flat.shape[1])])
+        self.decoder_head.bias.assign(bias.reshape(-1).astype(np.float32))
         return scale.reshape(self.horizon, self.target_dim)
 
     def build(self, input_shape=None):
@@ -496,12 +495,41 @@ class TEBForecaster(IBModel):
             code, rate = self.channel(features, context, training=True)
             return self._family(self._decode(context, code), base), rate
         posterior, prior = self.channel.distributions(features, context)
-        codes = self.channel.sample(posterior, num_samples or self.num_samples,
-                                    seed=self._seed(_PREDICT_STREAM) if seed is None else seed)
+        count = num_samples or self.num_samples
+        if seed is None:
+            # The codes' common random numbers, N(0, 1) [S, 1, units], as channel.sample draws
+            # them from this seed, fixed once (`_fixed_noise`).
+            eps = self._fixed_noise("normal", (count, 1, self.latent_dim), _PREDICT_STREAM)
+            normal = posterior.distribution
+            codes = normal.loc + normal.scale * eps
+        else:
+            codes = self.channel.sample(posterior, count, seed=seed)
         return self._family(self._decode(context, codes), base), kl_nats(posterior, prior)
 
     def _seed(self, stream):
         return tf.constant([self.seed % (2**31 - 1), stream], tf.int32)
+
+    @tf.autograph.experimental.do_not_convert
+    def _fixed_noise(self, kind, shape, stream, part=None, **kwargs):
+        """Prediction noise as a graph constant: ``tf.random.stateless_<kind>(shape, seed)``
+        with the seed ``(self.seed, stream)`` (or ``part`` 0/1 of its ``stateless_split``),
+        drawn once, eagerly (``tf.init_scope``), so a traced forecast embeds the values.
+
+        The draws are those the random ops would make in a plain graph; XLA has its own
+        random-number kernels, so without this an XLA-compiled forecast (the fast streaming
+        path, `ibtf.streams.StreamingForecaster`) would use other noise than the batch job.
+        """
+        key = (kind, tuple(int(d) for d in shape), int(stream), part,
+               tuple(sorted(kwargs.items())))
+        cache = self.__dict__.setdefault("_noise_constants", {})
+        if key not in cache:
+            with tf.init_scope():
+                seed = self._seed(stream)
+                if part is not None:
+                    seed = tf.random.experimental.stateless_split(seed, 2)[part]
+                draw = getattr(tf.random, f"stateless_{kind}")
+                cache[key] = draw(list(key[1]), seed, **kwargs).numpy()
+        return tf.constant(cache[key])
 
     def _target_scaled(self, y):
         return (tf.cast(y, tf.float32) - self._constant("target_mean")) / \
@@ -703,32 +731,32 @@ class TEBForecaster(IBModel):
 
         return {"serving_default": serve}
 
-    def _common_draws(self, dist, seed):
+    def _common_draws(self, dist, num_samples):
         """One draw of y per code from its component, ``[S, B, H, dt]``, made from noise of
-        shape ``[S, 1, H, dt]`` shared by every window (common random numbers): a window's
-        draws, and so its ``transfer_nats``, do not depend on the batch it is served in (a
-        stream serving one window gives the batch job's value)."""
-        batch = dist.batch_shape_tensor()
-        shape = tf.stack([batch[0], 1, batch[2], batch[3]])
-        s1, s2 = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        shape ``[S, 1, H, dt]`` shared by every window (common random numbers, fixed once by
+        `_fixed_noise`): a window's draws, and so its ``transfer_nats``, do not depend on the
+        batch it is served in (a stream serving one window gives the batch job's value)."""
+        shape = (num_samples, 1, self.horizon, self.target_dim)
+        stream = _TRANSFER_STREAM
         if self.distribution == "normal":
-            return dist.loc + dist.scale * tf.random.stateless_normal(shape, s1)
+            return dist.loc + dist.scale * self._fixed_noise("normal", shape, stream, part=0)
         if self.distribution == "student_t":
-            u = tf.random.stateless_uniform(shape, s1, minval=1e-6, maxval=1 - 1e-6)
+            u = self._fixed_noise("uniform", shape, stream, part=0, minval=1e-6,
+                                  maxval=1 - 1e-6)
             return dist.quantile(u)
         # Mixture: the component whose cumulative weight first exceeds u, then its normal.
-        u = tf.random.stateless_uniform(shape, s1)
+        u = self._fixed_noise("uniform", shape, stream, part=0)
         weights = tf.math.cumsum(tf.nn.softmax(dist.mixture_distribution.logits, -1), axis=-1)
         pick = tf.minimum(tf.reduce_sum(tf.cast(weights < u[..., None], tf.int32), -1),
                           self.num_components - 1)
         normal = dist.components_distribution
         loc = tf.gather(normal.loc, pick[..., None], batch_dims=4)[..., 0]
         scale = tf.gather(normal.scale, pick[..., None], batch_dims=4)[..., 0]
-        return loc + scale * tf.random.stateless_normal(shape, s2)
+        return loc + scale * self._fixed_noise("normal", shape, stream, part=1)
 
     def _request_transfer(self, inputs, dist, pred, reference):
         """MC estimate of KL(p_TEB || p_ref) per window: draws y from each code's component."""
-        draws = self._common_draws(dist, self._seed(_TRANSFER_STREAM))   # [S, B, H, dt]
+        draws = self._common_draws(dist, self.num_samples)               # [S, B, H, dt]
         ref_dist, _ = reference._forward(inputs, training=False)
         ref = _Predictive(ref_dist)
         # Both models standardise with the same training-row scaler, so the Jacobians cancel.

@@ -87,6 +87,19 @@ def test_factorvae_objective_terms_and_beta_vae(trained):
         FactorVAE(SHAPES.image_shape, latent_dim=1)
 
 
+def test_factorvae_takes_discriminator_steps_updates_of_d_per_vae_update():
+    tf.random.set_seed(0)
+    model = FactorVAE(SHAPES.image_shape, latent_dim=4, hidden_units=(16,),
+                      discriminator_units=(8,), discriminator_steps=3, seed=1)
+    model.compile(jit_compile=False)
+    model.fit(_images(64), batch_size=32, epochs=1, verbose=0)
+    assert int(model.optimizer.iterations) == 2
+    assert int(model.discriminator_optimizer.iterations) == 6
+    assert model.get_config()["discriminator_steps"] == 3
+    with pytest.raises(ValueError, match="discriminator_steps"):
+        FactorVAE(SHAPES.image_shape, discriminator_steps=0)
+
+
 def test_strkm_keeps_u_on_the_stiefel_manifold_and_baseline_leaves_it():
     model = _strkm()
     model.compile(keras.optimizers.Adam(1e-3), CayleyAdam(1e-2))
