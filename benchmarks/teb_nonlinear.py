@@ -34,7 +34,8 @@ def run(seed, n_steps, epochs, **fit_kwargs):
     truth_mean = pair.true_mean[test.origin.astype(int)]
     crps_truth = fm.crps_normal(test.target_future[:, 0, 0], truth_mean, pair.noise_sd)
     arx = [i for i in table.index if i.startswith("ARX")][0]
-    return {"seed": seed, "n_steps": n_steps, "settings": fit_kwargs, "te_truth": pair.te,
+    return {"seed": seed, "n_steps": n_steps, "settings": fit_kwargs,
+            "distribution": fit.config["distribution"], "te_truth": pair.te,
             "transfer": report.transfer_nats, "ci": list(report.ci),
             "transfer_rel_error": (report.transfer_nats - pair.te) / pair.te,
             "crps_truth": crps_truth, "crps_teb": float(table.loc["TEB", "crps"]),
@@ -50,17 +51,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--hidden", default="64,64", help="hidden units")
     parser.add_argument("--patience", type=int, default=15)
-    parser.add_argument("--distribution", default="normal", help="predictive family")
+    parser.add_argument("--distribution", default="auto", help="predictive family")
     parser.add_argument("--out", default="benchmarks/results/teb_nonlinear.jsonl")
     args = parser.parse_args(argv)
     hidden = tuple(int(h) for h in args.hidden.split(","))
     rows = []
     with open(args.out, "a") as out:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             row = run(seed, args.steps, args.epochs, hidden_units=hidden,
                       patience=args.patience, distribution=args.distribution)
             rows.append(row)

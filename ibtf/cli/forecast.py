@@ -101,8 +101,10 @@ def _data_args(parser):
     parser.add_argument("--linear-lags", default="auto",
                         help="lags of the least-squares AR/ARX term under the network "
                              "('auto' = min(history, 12); 0 for none)")
-    parser.add_argument("--distribution", default="normal",
-                        choices=("normal", "student_t", "mixture"), help="predictive family")
+    parser.add_argument("--distribution", default="auto",
+                        choices=("auto", "normal", "student_t", "mixture"),
+                        help="predictive family ('auto': the family the target's least-squares "
+                             "residuals support on the validation windows)")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--nan-policy", default="error", choices=("error", "ffill", "drop"),
                         help="what to do with missing values")

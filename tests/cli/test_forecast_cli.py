@@ -113,7 +113,7 @@ def test_help_shows_every_default(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for default in ("--history HISTORY past steps per window (L) (default: 16)",
                     "(default: 20)", "(default: shift)", "(default: auto)",
-                    "(default: 0.0001)", "(default: normal)"):
+                    "(default: 0.0001)", "(default: auto)"):
         assert default in text, default
 
 

@@ -32,8 +32,10 @@ from ibtf.distribute import get_strategy
 from ibtf.metrics import forecast as fm
 from ibtf.models.baselines import (ARForecaster, ARXForecaster, NaiveForecaster,
                                    SeasonalNaiveForecaster)
+from ibtf.models.teb import residuals
 from ibtf.models.teb.forecaster import TEBForecaster
 from ibtf.models.teb.surrogate_test import fit_surrogates, p_value
+from ibtf.resume import NonFiniteGuard
 from ibtf.streams.bootstrap import block_bootstrap_ci
 from ibtf.streams.surrogates import SURROGATE_KINDS
 from ibtf.streams.windows import WindowArrays
@@ -43,7 +45,7 @@ __all__ = ["TEBFit", "TransferReport", "fit_teb", "fit_teb_windows", "transfer_r
 
 FIT_DEFAULTS = dict(epochs=60, batch_size=256, learning_rate=3e-3, weight_decay=1e-4,
                     beta=1e-2, latent_dim=8, context_units=32, hidden_units=(64,),
-                    encoder="mlp", distribution="normal", linear_lags="auto", mode="joint",
+                    encoder="mlp", distribution="auto", linear_lags="auto", mode="joint",
                     patience=6, seed=0, verbose=0, jit_compile="auto", callbacks=(),
                     checkpoint_dir=None, surrogates=20, surrogate_kind="shift",
                     strategy="default")
@@ -199,11 +201,16 @@ def _train(model, train, val, cfg, part):
     """
     if model.optimizer is None:
         model.compile(_optimizer(cfg), jit_compile=cfg["jit_compile"])
+        # Slots created now, not in the first step: tf.function then traces the step once.
+        with model.distribute_strategy.scope():
+            model.optimizer.build(model.trainable_variables)
     monitor_data = None if val is None else _dataset(val, 1024, False, 0)
     monitor = "val_nll_nats" if monitor_data is not None else "nll_nats"
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg["patience"],
                                          restore_best_weights=True)
-    callbacks = [stop, *cfg["callbacks"]]
+    # A NaN or Inf loss stops the fit at that step with the last good weights and a
+    # NonFiniteLossError naming the step (a ValueError: one line from the CLI).
+    callbacks = [stop, *cfg["callbacks"], NonFiniteGuard()]
     if cfg["checkpoint_dir"] is not None:
         # Weights, optimizer state and the epoch are saved after every epoch; a rerun with the
         # same directory resumes where an interrupted run stopped (removed on success).
@@ -248,6 +255,9 @@ def _check_config(kwargs):
         raise TypeError(f"unknown fit settings {sorted(unknown)}; known: {sorted(FIT_DEFAULTS)}")
     cfg = {**FIT_DEFAULTS, **kwargs}
     _check_mode(cfg["mode"])
+    if cfg["distribution"] not in ("auto", *residuals.FAMILIES):
+        raise ValueError(f"distribution={cfg['distribution']!r} must be 'auto' or one of "
+                         f"{residuals.FAMILIES}")
     for key in ("epochs", "batch_size", "patience"):
         if isinstance(cfg[key], bool) or not isinstance(cfg[key], (int, np.integer)) \
                 or cfg[key] < 1:
@@ -271,9 +281,20 @@ def _linear_lags(cfg, history):
     return lags
 
 
+def _choose_distribution(train, val, cfg):
+    """``distribution="auto"``: the family the target-only AR residuals support on the
+    validation windows (`residuals.choose_family`); the source plays no part."""
+    if val is None or len(val) < 2:
+        return "normal", {}
+    lags = _linear_lags(cfg, train.target_history.shape[1]) or train.target_history.shape[1]
+    train_resid, val_resid = residuals.ar_residuals(train, val, lags)
+    return residuals.choose_family(train_resid, val_resid, seed=cfg["seed"])
+
+
 def _build_pair(train, scaler, cfg):
     """The target-only and TEB models with identical shared initial weights and least-squares
-    terms fitted on the training windows: they differ only by the source."""
+    terms fitted on the training windows: they differ only by the source. ``cfg`` names one
+    family (`fit_teb_windows` resolves "auto" first)."""
     history, ds = train.source_history.shape[1:]
     horizon, dt = train.target_future.shape[1:]
     common = dict(history=int(history), horizon=int(horizon), source_dim=int(ds),
@@ -305,6 +326,8 @@ def fit_teb_windows(train, val, scaler, **kwargs):
     if val is None or len(val) == 0:
         train, val = _split_validation(train)
     start = time.time()
+    if cfg["distribution"] == "auto":
+        cfg["distribution"], cfg["distribution_gains"] = _choose_distribution(train, val, cfg)
     target_only, teb = _build_pair(train, scaler, cfg)
     keras.utils.set_random_seed(cfg["seed"] + 1)
     epochs_to = _train(target_only, train, val, cfg, "target_only")
@@ -334,8 +357,11 @@ def fit_teb(streams, **kwargs):
       streams: `ibtf.streams.PairedStreams`.
       epochs, batch_size, learning_rate, patience: training (AdamW).
       weight_decay: AdamW's decoupled weight decay (Loshchilov & Hutter 2019).
-      beta, latent_dim, context_units, hidden_units, encoder, distribution: the model
-        (see `TEBForecaster`).
+      beta, latent_dim, context_units, hidden_units, encoder: the model (`TEBForecaster`).
+      distribution: the predictive family, one of `TEBForecaster`'s, or "auto": the family
+        the target-only least-squares residuals support on the validation windows
+        (`ibtf.models.teb.residuals.choose_family`; the source plays no part, both models
+        share it). ``fit.config["distribution"]`` holds the family used.
       linear_lags: p of the least-squares AR(p) / ARX(p, p) term under the networks
         (`TEBForecaster`); "auto" = min(history, 12), the baselines' order; 0 for none.
       seed: weights, shuffling and noise (and the surrogates). verbose: Keras verbosity.

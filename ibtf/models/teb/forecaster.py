@@ -33,12 +33,13 @@ from ibtf.layers.base import Bottleneck
 from ibtf.layers.kl import kl_nats
 from ibtf.layers.priors import ConditionalGaussianPrior
 from ibtf.models.base import IBModel
+from ibtf.models.teb import residuals
 
 tfd = tfp.distributions
 
 __all__ = ["TEBForecaster", "TransferChannel", "DISTRIBUTIONS", "ENCODERS"]
 
-DISTRIBUTIONS = ("normal", "student_t", "mixture")
+DISTRIBUTIONS = residuals.FAMILIES          # ("normal", "student_t", "mixture")
 ENCODERS = ("mlp", "conv")
 _PREDICT_STREAM = 2**31 - 1      # stateless-seed counter reserved for predictive draws
 _TRANSFER_STREAM = 2**31 - 2     # ... and for the per-request transfer estimate
@@ -168,10 +169,13 @@ class _Predictive:
         lo = lo + tf.zeros_like(levels)
         hi = hi + tf.zeros_like(levels)
 
+        shape = lo.shape        # a mixture's cdf loses static dimensions: keep the loop's
+
         def step(i, lo, hi):
             mid = 0.5 * (lo + hi)
             below = self.cdf(mid) < levels
-            return i + 1, tf.where(below, mid, lo), tf.where(below, hi, mid)
+            return (i + 1, tf.ensure_shape(tf.where(below, mid, lo), shape),
+                    tf.ensure_shape(tf.where(below, hi, mid), shape))
 
         # A while loop, not an unrolled one: the graph stays small for any component family.
         _, lo, hi = tf.while_loop(lambda i, *_: i < _BISECTION_STEPS, step,
@@ -388,18 +392,13 @@ class TEBForecaster(IBModel):
         resid = flat - design @ coef
         scale = np.sqrt(np.sum(resid ** 2, axis=0) / max(n - k, 1))
         self.linear_coef.assign(coef.astype(np.float32))
-        if self.distribution in ("normal", "student_t"):
-            # Scale parameter (index 1 of each step's parameters): softplus(b) + floor = scale;
-            # a Student t starts with the residual variance: scale^2 df / (df - 2) = sd^2.
-            sd = scale
-            if self.distribution == "student_t":
-                df = 2.1 + np.log1p(np.exp(2.0))          # the initial df (head bias 0)
-                sd = scale * np.sqrt((df - 2.0) / df)
-            target = np.maximum(sd - self.min_scale, 1e-4)
-            bias = self.decoder_head.bias.numpy().reshape(-1, self._n_params)
-            bias[:, 0] = 0.0
-            bias[:, 1] = np.log(np.expm1(target))
-            self.decoder_head.bias.assign(bias.reshape(-1))
+        # The head's biases: the predictive family fitted to the residuals by maximum
+        # likelihood, per step and column (`residuals`; distinct mixture components).
+        bias = np.stack([residuals.head_bias(
+            residuals.fit_family(resid[:, c], self.distribution, self.num_components,
+                                 scale=scale[c] if self.distribution == "normal" else None),
+            self.distribution, self.min_scale) for c in range(flat.shape[1])])
+        self.decoder_head.bias.assign(bias.reshape(-1).astype(np.float32))
         return scale.reshape(self.horizon, self.target_dim)
 
     def build(self, input_shape=None):

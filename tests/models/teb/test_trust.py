@@ -23,7 +23,8 @@ def _streams(n=400, coupling=1.0, source=None, seed=0, history=3):
 def test_untrained_pair_is_least_squares_ar_and_arx_with_equal_shared_weights():
     streams = _streams()
     train = streams.windows("train")
-    target_only, teb = _build_pair(train, streams.scaler, _check_config(dict(SMALL)))
+    config = _check_config(dict(SMALL, distribution="normal"))
+    target_only, teb = _build_pair(train, streams.scaler, config)
     shared = [*target_only.context_layers, target_only.context_out, *target_only.decoder_hidden]
     for layer in shared:
         twin = teb.get_layer(layer.name)
