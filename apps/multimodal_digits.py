@@ -60,9 +60,9 @@ def main(argv=None):
                         help="tf.distribute strategy (multiworker reads TF_CONFIG)")
     parser.add_argument("--checkpoint-dir", default=None,
                         help="resumable checkpoints, one subdirectory per model (rerun the "
-                             "same command after a kill); default: none")
+                             "same command after a kill)")
     parser.add_argument("--checkpoint-every", type=int, default=None,
-                        help="checkpoint every N optimizer steps; default: every epoch")
+                        help="checkpoint every N optimizer steps (None: every epoch)")
     args = parser.parse_args(argv)
     try:
         check_strategy(args.strategy)
