@@ -53,7 +53,8 @@ def test_app_rejects_a_checkpoint_dir_that_is_a_file_in_one_line(tmp_path):
     app = os.path.join(os.path.dirname(__file__), "..", "..", "apps", "agents_cartpole.py")
     result = subprocess.run([sys.executable, app, "--checkpoint-dir", str(tmp_path / "file"),
                              "--out", str(tmp_path / "out")], capture_output=True, text=True,
-                            timeout=300)
+                            timeout=300, env={k: v for k, v in os.environ.items()
+                                              if k != "TF_CPP_MIN_LOG_LEVEL"})
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"error: checkpoint_dir {str(tmp_path / 'file')!r} is a file: pass a directory "
