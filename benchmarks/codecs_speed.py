@@ -10,6 +10,15 @@ and the ratio ibtf / CompressAI of the medians. Training steps/s are not measure
 
     python -m benchmarks.codecs_speed [--rounds 3] [--repeats 3] \\
         [--compressai-python OTHER_VENV/bin/python]
+
+``--shipped-only`` times just the shipped default codec (the issue's target: decoding a
+512x768 image in under 0.5 s) and splits one decode into its parts: the header checks
+(``read_header`` + ``model_id``), entropy decoding (hyper-synthesis and both range decoders)
+and the synthesis transform, each a median over the same repeats; ``--cli N`` adds the wall
+time of N cold ``ibtf compress`` / ``ibtf decompress`` processes (Python and TensorFlow
+start-up, loading, tracing and coding together).
+
+    python -m benchmarks.codecs_speed --shipped-only --rounds 1 --repeats 7 --cli 2
 """
 import argparse
 import json
@@ -48,6 +57,59 @@ def _ibtf_times(codec, image, repeats):
     return encode, decode, encode_cpu, decode_cpu
 
 
+def _decode_parts(codec, data, repeats):
+    """Median ms of the parts of one ``bitstream.decompress``: header checks, entropy
+    decoding (z, then y with the scales the hyper-synthesis predicts) and synthesis."""
+    from ibtf._keras import tf
+    from ibtf.models.codecs import bitstream
+    header = bitstream.read_header(data)
+    offset = bitstream.header_size(len(header.lengths))
+    strings = []
+    for length in header.lengths:
+        strings.append(data[offset:offset + length])
+        offset += length
+    strings = tf.constant(strings, tf.string)
+    coders = codec.coders()
+    padded = tf.constant([-(-side // codec.stride) * codec.stride
+                          for side in (header.height, header.width)], tf.int32)
+    entropy = tf.function(lambda s: codec._decode(s, padded, coders))
+    synthesis = tf.function(lambda y: codec._synthesize([y], coders))
+    latents = entropy(strings)[0]
+    synthesis(latents)  # trace both
+    parts = {"header checks": lambda: (bitstream.read_header(data), codec.model_id()),
+             "entropy decoding": lambda: entropy(strings)[0].numpy(),
+             "synthesis transform": lambda: synthesis(latents).numpy()}
+    times = {}
+    for name, part in parts.items():
+        values = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            part()
+            values.append(1000 * (time.perf_counter() - start))
+        times[name] = float(np.median(values))
+    return times
+
+
+def _cli_times(image, runs):
+    """Wall seconds of cold ``ibtf compress`` and ``ibtf decompress`` processes."""
+    import tempfile
+
+    from ibtf.data.images import write_png
+    encode, decode = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        source, coded = os.path.join(tmp, "in.png"), os.path.join(tmp, "in.ibtc")
+        write_png(source, image)
+        for _ in range(runs):
+            for store, command in ((encode, ["compress", source, "-o", coded]),
+                                   (decode, ["decompress", coded, "-o",
+                                             os.path.join(tmp, "out.png")])):
+                start = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "ibtf.cli.main", *command], check=True,
+                               capture_output=True)
+                store.append(time.perf_counter() - start)
+    return encode, decode
+
+
 def _compressai_times(python, height, width, repeats):
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           "codecs_compressai_speed.py")
@@ -69,21 +131,25 @@ def main(argv=None):
                         help="a Python with torch and compressai installed")
     parser.add_argument("--pretrained", action="store_true",
                         help="also time the shipped pretrained codec (q2)")
+    parser.add_argument("--shipped-only", action="store_true",
+                        help="time only the shipped default codec, with a decode breakdown")
+    parser.add_argument("--cli", type=int, default=0, metavar="N",
+                        help="also time N cold ibtf compress/decompress processes")
     args = parser.parse_args(argv)
 
     from ibtf.models.codecs import ScaleHyperpriorCodec, bitstream
     image = _image(args.height, args.width)
     megapixels = args.height * args.width / 1e6
     codecs = {}
-    for name, arch in ARCHES.items():
+    for name, arch in ({} if args.shipped_only else ARCHES).items():
         codec = ScaleHyperpriorCodec(channels=3, seed=0, **arch)
         codec.build([None, None, None, 3])
         codecs[name] = codec
-    if args.pretrained:
-        from ibtf.models.codecs.shipped import load_pretrained
-        shipped = load_pretrained(2)
-        codecs[f"ibtf shipped q2, N={shipped.filters}, M={shipped.latent_filters} "
-               "(trained weights)"] = shipped
+    if args.pretrained or args.shipped_only:
+        from ibtf.models.codecs.shipped import DEFAULT_QUALITY, load_pretrained
+        shipped = load_pretrained(DEFAULT_QUALITY)
+        codecs[f"ibtf shipped q{DEFAULT_QUALITY} (default), N={shipped.filters}, "
+               f"M={shipped.latent_filters} (trained weights)"] = shipped
     for codec in codecs.values():
         bitstream.decompress(codec, bitstream.compress(codec, image))  # trace
     times = {name: ([], [], [], []) for name in codecs}
@@ -111,6 +177,17 @@ def main(argv=None):
         print(f"| {name} | {enc / megapixels:.0f} | {dec / megapixels:.0f} | {dec:.0f} | "
               f"{np.median(encode_cpu) / megapixels:.0f} | "
               f"{np.median(decode_cpu) / megapixels:.0f} | {ratios} |", flush=True)
+    if args.pretrained or args.shipped_only:
+        data = bitstream.compress(shipped, image)
+        parts = _decode_parts(shipped, data, args.rounds * args.repeats)
+        print(f"\nshipped default, one {args.height}x{args.width} decode ({len(data)} bytes, "
+              f"{8 * len(data) / (args.height * args.width):.3f} bpp), median ms: " +
+              ", ".join(f"{name} {value:.0f}" for name, value in parts.items()))
+    if args.cli:
+        encode, decode = _cli_times(image, args.cli)
+        print(f"cold CLI processes ({args.cli} each), wall s: ibtf compress "
+              f"{' '.join(f'{t:.1f}' for t in encode)}; ibtf decompress "
+              f"{' '.join(f'{t:.1f}' for t in decode)}")
     print(f"\nmedians of {args.rounds} rounds x {args.repeats} codings, rounds alternating "
           "ibtf and CompressAI; ibtf weights at initialization except 'shipped'; CPU ms: "
           f"process time of all threads; load average {os.getloadavg()[0]:.1f}")

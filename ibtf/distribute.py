@@ -68,7 +68,8 @@ def tf_config():
 
 
 def get_strategy(name="default"):
-    """Returns the ``tf.distribute.Strategy`` called ``name`` (see the module docstring)."""
+    """Returns the ``tf.distribute.Strategy`` called ``name`` (see the module docstring); the
+    same object on every call in a process, for the same devices or TF_CONFIG."""
     check_strategy(name)
     from ibtf._keras import tf
 
@@ -76,12 +77,24 @@ def get_strategy(name="default"):
         return tf.distribute.get_strategy()
     if name == "mirrored":
         gpus = tf.config.list_logical_devices("GPU")
-        devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
-        return tf.distribute.MirroredStrategy(devices)
-    if not tf_config():
-        raise ValueError("strategy='multiworker' needs TF_CONFIG (the cluster's workers and "
-                         "this task); set it, or use 'mirrored' on one machine")
-    return tf.distribute.MultiWorkerMirroredStrategy()
+        key = ("mirrored", tuple(d.name for d in (gpus or tf.config.list_logical_devices("CPU"))))
+    else:
+        if not tf_config():
+            raise ValueError("strategy='multiworker' needs TF_CONFIG (the cluster's workers "
+                             "and this task); set it, or use 'mirrored' on one machine")
+        key = ("multiworker", os.environ["TF_CONFIG"])
+    # One strategy object per process and device set: every strategy numbers its collective
+    # instances from the same start, and the runtime caches an instance's shape, so a second
+    # MirroredStrategy over the same devices met the first one's all-reduce shapes ("Shape
+    # mismatch in the collective instance 100"). MultiWorkerMirroredStrategy may be created
+    # only once per process anyway.
+    if key not in _STRATEGIES:
+        _STRATEGIES[key] = tf.distribute.MirroredStrategy(list(key[1])) \
+            if name == "mirrored" else tf.distribute.MultiWorkerMirroredStrategy()
+    return _STRATEGIES[key]
+
+
+_STRATEGIES = {}
 
 
 def is_chief():

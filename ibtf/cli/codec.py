@@ -57,8 +57,8 @@ def add_parser(subparsers):
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
                        default="default",
-                       help="tf.distribute strategy; codecs support only 'default' for now "
-                            "(the others are refused: their all-reduce fails)")
+                       help="tf.distribute strategy; --batch-size is the global batch, split "
+                            "across replicas (multiworker reads TF_CONFIG)")
     train.add_argument("--checkpoint-dir", default=None,
                        help="checkpoint here and resume an interrupted run (same command)")
     train.add_argument("--checkpoint-every", type=int, default=None,

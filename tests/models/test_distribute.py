@@ -11,18 +11,22 @@ SCRIPT = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from ibtf.models import VIBClassifier
+    from ibtf.training import fit_model
     from sklearn.datasets import load_digits
     data = load_digits()
     x, y = (data.data / 16).astype("float32"), data.target
+
+    def build():
+        model = VIBClassifier(num_classes=10, latent_dim=16, hidden_units=(64,), seed=0)
+        model.compile(tf.keras.optimizers.Adam(3e-3))
+        return model
+
     out = {}
-    for strategy in (tf.distribute.get_strategy(),
-                     tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])):
-        with strategy.scope():
-            model = VIBClassifier(num_classes=10, latent_dim=16, hidden_units=(64,), seed=0)
-            model.compile(tf.keras.optimizers.Adam(3e-3))
-        model.fit(x[:1400], y[:1400], epochs=30, batch_size=100, verbose=0)
+    for strategy in ("default", "mirrored"):       # the trainer's argument, as for TEB/codecs
+        model, _ = fit_model(build, x[:1400], y[:1400], strategy=strategy, epochs=30,
+                             batch_size=100, verbose=0)
         result = model.evaluate(x[1400:], y[1400:], verbose=0, return_dict=True)
-        out[strategy.num_replicas_in_sync] = result
+        out[model.distribute_strategy.num_replicas_in_sync] = result
     print(json.dumps(out))
 """)
 

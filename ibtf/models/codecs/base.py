@@ -186,10 +186,24 @@ class CodecModel(IBModel):
 
     # -- noise (ibtf.testing.fixed_noise replaces ``uniform``) -----------------------------
     def uniform(self, shape, dtype=tf.float32):
-        """U(0, 1) noise from this codec's seed stream."""
+        """U(0, 1) noise [batch, ...] from this codec's seed stream.
+
+        Under a tf.distribute strategy with R replicas, each holding rows r*B..(r+1)*B-1 of
+        the global batch, every replica draws the noise of the whole global batch [R*B, ...]
+        from the same seed and keeps its own rows: the step sees exactly the noise of the
+        single-device step on the global batch (so the two trainings agree), and no two
+        replicas share noise."""
         count = self._noise_counter.assign_add(1)
         seed = tf.stack([tf.constant(self.seed, tf.int32), tf.cast(count, tf.int32)])
-        return tf.random.stateless_uniform(shape, seed=seed, dtype=dtype)
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
+        if replicas == 1:
+            return tf.random.stateless_uniform(shape, seed=seed, dtype=dtype)
+        shape = tf.cast(shape, tf.int32)
+        noise = tf.random.stateless_uniform(
+            tf.concat([shape[:1] * replicas, shape[1:]], 0), seed=seed, dtype=dtype)
+        start = shape[0] * tf.cast(context.replica_id_in_sync_group, tf.int32)
+        return noise[start:start + shape[0]]
 
     def _perturb(self, values):
         return values + self.uniform(tf.shape(values), values.dtype) - 0.5
@@ -221,9 +235,9 @@ class CodecModel(IBModel):
         with tf.GradientTape() as tape:
             critic_loss = wgan_gp_critic_loss(self.critic, x, fakes, gp_weight=self.gp_weight,
                                               epsilon=epsilon)
-        variables = self.critic.trainable_variables
-        self.critic_optimizer.apply_gradients(zip(tape.gradient(critic_loss, variables),
-                                                  variables))
+        # minimize scales the replicas' gradients like the codec's (a global-batch mean)
+        self.minimize(critic_loss, tape, self.critic.trainable_variables,
+                      optimizer=self.critic_optimizer)
         return critic_loss
 
     def _extra_terms(self, x, x_hat, labels):

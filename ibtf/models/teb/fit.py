@@ -35,6 +35,7 @@ from ibtf.models.baselines import (ARForecaster, ARXForecaster, NaiveForecaster,
 from ibtf.models.teb import residuals
 from ibtf.models.teb.forecaster import TEBForecaster
 from ibtf.models.teb.surrogate_test import fit_surrogates, p_value
+from ibtf.resume import NonFiniteGuard
 from ibtf.streams.bootstrap import block_bootstrap_ci
 from ibtf.streams.surrogates import SURROGATE_KINDS
 from ibtf.streams.windows import WindowArrays
@@ -207,7 +208,9 @@ def _train(model, train, val, cfg, part):
     monitor = "val_nll_nats" if monitor_data is not None else "nll_nats"
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg["patience"],
                                          restore_best_weights=True)
-    callbacks = [stop, *cfg["callbacks"]]
+    # A NaN or Inf loss stops the fit at that step with the last good weights and a
+    # NonFiniteLossError naming the step (a ValueError: one line from the CLI).
+    callbacks = [stop, *cfg["callbacks"], NonFiniteGuard()]
     if cfg["checkpoint_dir"] is not None:
         # Weights, optimizer state and the epoch are saved after every epoch; a rerun with the
         # same directory resumes where an interrupted run stopped (removed on success).
