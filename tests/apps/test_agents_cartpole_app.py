@@ -46,3 +46,16 @@ def test_pole_velocity_transfer_and_no_placebo_claimed_on_any_dimension(summary)
         summary["supported"]["actions:obs_3"]
     assert not any(summary["supported"][f"placebo:obs_{j}"] for j in range(4)), \
         summary["transfer_p"]
+
+
+def test_app_rejects_a_checkpoint_dir_that_is_a_file_in_one_line(tmp_path):
+    (tmp_path / "file").write_text("x")
+    app = os.path.join(os.path.dirname(__file__), "..", "..", "apps", "agents_cartpole.py")
+    result = subprocess.run([sys.executable, app, "--checkpoint-dir", str(tmp_path / "file"),
+                             "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                            timeout=300, env={k: v for k, v in os.environ.items()
+                                              if k != "TF_CPP_MIN_LOG_LEVEL"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: checkpoint_dir {str(tmp_path / 'file')!r} is a file: pass a directory "
+        "(created if missing)"]
