@@ -23,9 +23,9 @@ import os
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import ibtf.cli  # noqa: E402,F401  (silences TensorFlow's C++ and Python logs before it loads)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
