@@ -23,9 +23,9 @@ import os
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import ibtf.cli  # noqa: E402,F401  (silences TensorFlow's C++ and Python logs before it loads)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -49,6 +49,9 @@ def main(argv=None):
                         help="the PNG to write (default: OUT/teb_lead_sales.png)")
     parser.add_argument("--checkpoint-dir", default=None,
                         help="checkpoint the fits here; rerun the same command to resume")
+    parser.add_argument("--strategy", default="default",
+                        choices=("default", "mirrored", "multiworker"),
+                        help="tf.distribute strategy of the fits (multiworker reads TF_CONFIG)")
     args = parser.parse_args(argv)
     if args.plot is None:
         os.makedirs(args.out, exist_ok=True)
@@ -64,7 +67,7 @@ def main(argv=None):
           f"{streams.num_windows('test')}, history {args.history}")
     settings = dict(epochs=args.epochs, batch_size=16, learning_rate=3e-3, patience=20,
                     hidden_units=(16,), context_units=8, latent_dim=4, beta=1e-2,
-                    seed=args.seed, surrogates=args.surrogates)
+                    seed=args.seed, surrogates=args.surrogates, strategy=args.strategy)
     resume = {} if args.checkpoint_dir is None else {"checkpoint_dir": args.checkpoint_dir}
     fit = fit_teb(streams, **settings, **resume)
     reverse = fit_teb(streams.reversed(), **settings, **{

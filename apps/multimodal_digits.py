@@ -10,6 +10,12 @@ and exports each model to saved_models/multimodal_digits_<model>/<version>/ with
 per generation direction and one for joint sampling.
 
     python apps/multimodal_digits.py --paired-fraction 0.25
+    python apps/multimodal_digits.py --models MVAE --strategy mirrored --checkpoint-dir ck
+
+``--strategy`` trains under tf.distribute (the batch stays the global batch; with
+``multiworker`` every worker runs the same command and only the chief keeps the exports);
+``--checkpoint-dir`` makes each model's training resumable after a kill (rerun the same
+command); a NaN or Inf loss stops with the last good weights and a one-line error.
 """
 import argparse
 import json
@@ -22,8 +28,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from ibtf.data import digits_pairs, with_paired_fraction  # noqa: E402
+from ibtf.distribute import STRATEGIES, check_strategy  # noqa: E402
 from ibtf.models.multimodal import protocol  # noqa: E402
 from ibtf.models.multimodal.plots import plot_generations  # noqa: E402
+from ibtf.resume import NonFiniteLossError, check_checkpoint_dir  # noqa: E402
 from ibtf.serving import export  # noqa: E402
 
 
@@ -48,11 +56,22 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--grid", default="multimodal_digits_generations.png")
     parser.add_argument("--out", default="saved_models", help="export base directory")
+    parser.add_argument("--strategy", default="default", choices=list(STRATEGIES),
+                        help="tf.distribute strategy (multiworker reads TF_CONFIG)")
+    parser.add_argument("--checkpoint-dir", default=None,
+                        help="resumable checkpoints, one subdirectory per model (rerun the "
+                             "same command after a kill)")
+    parser.add_argument("--checkpoint-every", type=int, default=None,
+                        help="checkpoint every N optimizer steps (None: every epoch)")
     args = parser.parse_args(argv)
     try:
+        check_strategy(args.strategy)
+        check_checkpoint_dir(args.checkpoint_dir)
+        if args.checkpoint_every is not None and args.checkpoint_every < 1:
+            raise ValueError(f"--checkpoint-every {args.checkpoint_every} must be >= 1")
         train_data, test = digits_pairs(seed=0)
         data = with_paired_fraction(train_data, args.paired_fraction, seed=args.seed)
-    except ValueError as error:
+    except (ValueError, TypeError, NotADirectoryError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     judges = protocol.make_classifiers(train_data, args.protocol)
@@ -64,8 +83,16 @@ def main(argv=None):
     trained, rows = [], {}
     for name in args.models:
         steps = args.steps if args.protocol == "short" else None
-        model, info = protocol.train(name, data, args.protocol, args.seed, epochs=args.epochs,
-                                     steps=steps)
+        checkpoint_dir = None if args.checkpoint_dir is None else \
+            os.path.join(args.checkpoint_dir, name.lower())
+        try:
+            model, info = protocol.train(name, data, args.protocol, args.seed,
+                                         epochs=args.epochs, steps=steps,
+                                         strategy=args.strategy, checkpoint_dir=checkpoint_dir,
+                                         checkpoint_every=args.checkpoint_every)
+        except NonFiniteLossError as error:
+            print(f"error: {name}: {error}", file=sys.stderr)
+            return 2
         trained.append((name, model))
         r = {**info, **protocol.evaluate(model, train_data, test, judges)}
         path = export(model, args.out, f"multimodal_digits_{name.lower()}",

@@ -5,7 +5,7 @@ For each pair (history chosen per pair below; split 60/20/20; defaults of `fit_t
 the test CRPS of naive, ARX(p, p), target-only and TEB; the transfer [95% CI] and p. Then the
 same fit with placebo sources that carry nothing about the target, trained and evaluated the
 same way: i.i.d. Gaussian noise, an unrelated AR(1) series (phi = 0.9) and the real source
-shuffled in blocks of 2 * history. Each line of the JSONL output is one fit.
+shuffled in blocks of 2 * history (every block moved). Each line of the JSONL output is one fit.
 
     python -m benchmarks.teb_real_pairs --seeds 3 --out benchmarks/results/teb_real_pairs.jsonl
     python -m benchmarks.teb_real_pairs --summarise benchmarks/results/teb_real_pairs.jsonl
@@ -127,6 +127,7 @@ def main(argv=None):
     parser.add_argument("--placebos", default=",".join(PLACEBOS),
                         help="comma-separated placebo kinds ('' for none)")
     parser.add_argument("--seeds", type=int, default=3, help="placebo seeds per pair and kind")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first placebo seed")
     parser.add_argument("--real-seeds", type=int, default=1, help="seeds of the real fits")
     parser.add_argument("--surrogates", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=60)
@@ -142,7 +143,8 @@ def main(argv=None):
     pairs = args.pairs.split(",")
     # The real fits first, then the placebos seed by seed: a run cut short is still balanced.
     jobs = [(name, None, s) for s in range(args.real_seeds) for name in pairs]
-    jobs += [(name, kind, s) for s in range(args.seeds) for name in pairs for kind in placebos]
+    jobs += [(name, kind, s) for s in range(args.first_seed, args.first_seed + args.seeds)
+             for name in pairs for kind in placebos]
     with open(args.out, "a") as out:
         for name, placebo, seed in jobs:
             row = run_one(name, placebo, seed, args.surrogates, args.epochs,

@@ -27,8 +27,8 @@ def _details(quick):
 
     lines = [f"\n### Details ({'quick' if quick else 'full'})\n"]
     club = club_experiment(quick, 0, "club")   # the cache keys of the checks
-    lines += ["CLUBModel (beta 3e-3, vCLUB leakage) on `planted_sensitive`; s base rate "
-              f"{club['base_rate']:.4f}, Bayes u accuracy {club['u_bayes']:.4f}.\n",
+    lines += [f"CLUBModel (beta {club['beta']:g}, vCLUB leakage) on `planted_sensitive`; "
+              f"s base rate {club['base_rate']:.4f}, Bayes u accuracy {club['u_bayes']:.4f}.\n",
               "| lambda | u accuracy | s-probe (sampled z) | s-probe (posterior mean) |",
               "|---|---|---|---|"]
     lines += [f"| {lam:g} | {r['u_acc']:.4f} | {r['s_probe']:.4f} | {r['s_probe_mean']:.4f} |"

@@ -162,3 +162,60 @@ def test_a_polling_reader_never_sees_a_half_written_export(tmp_path):
         reader.join()
     assert bad == []
     assert seen == {"1", "2", "3", "4"}
+
+
+def _cli(args):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen([sys.executable, "-m", "ibtf.cli.main", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _result(proc):
+    out, err = proc.communicate(timeout=1200)
+    assert proc.returncode == 0, err[-2000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _kill_after_first_checkpoint(proc, ck):
+    deadline = time.time() + 900
+    while not [f for _, _, files in os.walk(ck) for f in files if f == "checkpoint"]:
+        assert proc.poll() is None, proc.stderr.read()[-2000:]
+        assert time.time() < deadline
+        time.sleep(0.1)
+    time.sleep(random.Random(os.getpid()).uniform(0.0, 1.0))   # a random moment
+    assert proc.poll() is None, "the run finished before the kill: give it more epochs"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["codec", "forecast"])
+def test_training_commands_killed_with_sigkill_then_rerun_finish(command, tmp_path):
+    if command == "codec":
+        base = ["codec", "train", "--data", "digits", "--model", "factorized", "--epochs", "6",
+                "--filters", "8", "--eval-limit", "40", "--quiet", "--checkpoint-every", "10"]
+        runs = {name: base + ["--out", str(tmp_path / name)] for name in ("a", "b")}
+    else:
+        from ibtf.data import coupled_ar
+        frame = coupled_ar(800, coupling=1.5, target_ar=0.5, seed=4).frame
+        frame.to_csv(tmp_path / "pair.csv", index=False)
+        base = ["forecast", "fit", str(tmp_path / "pair.csv"), "--source", "x", "--target", "y",
+                "--time-col", "t", "--history", "4", "--epochs", "40", "--batch-size", "32",
+                "--surrogates", "0"]
+        runs = {name: base + ["--out", str(tmp_path / name / "teb")] for name in ("a", "b")}
+    ck = str(tmp_path / "ck")
+    straight = _result(_cli(runs["a"]))
+    victim = _cli(runs["b"] + ["--checkpoint-dir", ck])
+    _kill_after_first_checkpoint(victim, ck)
+    resumed = _result(_cli(runs["b"] + ["--checkpoint-dir", ck]))
+    if command == "codec":     # real file sizes and PSNR on 40 held-out digits
+        assert abs(resumed["bpp"] - straight["bpp"]) < 0.1 * straight["bpp"], (resumed, straight)
+        assert abs(resumed["psnr"] - straight["psnr"]) < 1.0, (resumed, straight)
+    else:                      # the closed-form transfer is 0.59 nats
+        assert abs(resumed["transfer_nats"] - straight["transfer_nats"]) < 0.1, (resumed,
+                                                                                  straight)
+        assert abs(resumed["test_nll"] - straight["test_nll"]) < 0.05, (resumed, straight)
+    assert not [f for _, _, files in os.walk(ck) for f in files if f == "checkpoint"]
+    print(json.dumps({"command": command, "resumed": resumed, "uninterrupted": straight},
+                     default=str)[:2000])

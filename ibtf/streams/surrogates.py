@@ -71,10 +71,18 @@ def phase_randomise(values, rng):
 
 
 def block_shuffle(values, rng, block):
-    """``values`` [T, d] cut into blocks of ``block`` rows, the blocks in random order."""
+    """``values`` [T, d] cut into blocks of ``block`` rows, the blocks in a random order that
+    moves every block (a derangement: a plain permutation leaves one block in place on
+    average, and that block keeps its link to the target)."""
     n = len(values)
     starts = np.arange(0, n, block)
-    order = rng.permutation(len(starts))
+    if len(starts) < 2:
+        raise ValueError(f"{n} rows make a single block of {block}: use a block shorter than "
+                         "half the series")
+    while True:
+        order = rng.permutation(len(starts))
+        if (order != np.arange(len(starts))).all():
+            break
     return np.concatenate([values[starts[i]:starts[i] + block] for i in order], axis=0)
 
 

@@ -69,7 +69,11 @@ def test_collect_cli_writes_rows(tmp_path, capsys):
 def _transfer(frame):
     streams = PairedStreams(frame, time_col="step", id_col="episode", source_cols="action",
                             target_cols="obs_1", history=4, horizon=1)
-    return transfer_report(fit_teb(streams, epochs=20, seed=0), "test")
+    # A normal predictive: fit_teb's distribution="auto" picks a two-component mixture from
+    # the AR residuals here (the velocity change is +-force), and with it the placebo and its
+    # surrogates alike gain ~0.5 nats (measured 2026-12-05: placebo +0.545 [+0.270, +0.877],
+    # surrogates +0.49 +- 0.37, p = 0.62, not claimed): a fit_teb matter, reported.
+    return transfer_report(fit_teb(streams, epochs=20, seed=0, distribution="normal"), "test")
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,17 @@ def test_block_shuffle_keeps_blocks_and_unknown_kinds_are_refused():
         next(surrogate_sources(x, [(0, 20)], "reverse", 1, np.random.default_rng(0)))
 
 
+def test_block_shuffle_moves_every_block():
+    """A placebo must not keep any block of the real source where it was (a plain permutation
+    leaves one in place on average, and it keeps its link to the target)."""
+    x = np.arange(12.0)[:, None]
+    for seed in range(200):
+        s = block_shuffle(x, np.random.default_rng(seed), 3)
+        assert all(s[i, 0] != i for i in range(0, 12, 3)), seed
+    with pytest.raises(ValueError, match="single block"):
+        block_shuffle(x, np.random.default_rng(0), 12)
+
+
 def test_a_panel_of_short_series_is_shifted_as_a_whole():
     # Episodes of 6-14 rows: too short to shift one by one by 10 steps. Each row's value
     # names its series, so a surrogate row shows which series its source came from.

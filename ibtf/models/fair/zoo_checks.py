@@ -44,7 +44,7 @@ def _club_config(mode):
 
 @functools.lru_cache(maxsize=None)
 def club_experiment(quick=True, seed=0, mode="club", beta=None, lambdas=None,
-                    adversary_steps=5):
+                    adversary_steps=5, adversary_learning_rate=3e-3):
     """Trains CLUBModel configured as `mode` at lambda = 0 (unconstrained) and growing lambda.
 
     Returns a dict: ``base_rate``, ``u_bayes``, and per lambda ``u_acc`` (the utility head's u
@@ -68,7 +68,8 @@ def club_experiment(quick=True, seed=0, mode="club", beta=None, lambdas=None,
     for lam in lambdas:
         model = CLUBModel(train.x.shape[1], latent_dim=4, beta=beta, leakage_weight=lam,
                           adversary_units=(128, 128), adversary_steps=adversary_steps,
-                          seed=seed, **_club_config(mode))
+                          adversary_learning_rate=adversary_learning_rate, seed=seed,
+                          **_club_config(mode))
         model.compile(_adam())
         model.fit(train.x, {"u": train.u, "s": train.s}, batch_size=256, epochs=epochs,
                   verbose=0)

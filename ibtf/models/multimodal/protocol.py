@@ -104,12 +104,18 @@ class _EpochClock(keras.callbacks.Callback):
         self.times.append(time.perf_counter())
 
 
-def train(name, data, protocol="multivae", seed=0, epochs=None, steps=None):
+def train(name, data, protocol="multivae", seed=0, epochs=None, steps=None,
+          strategy="default", checkpoint_dir=None, checkpoint_every=None):
     """Trains ``name`` on ``data`` (a MultimodalData). Returns (model, info) with info
-    {"steps", "train_s", "steps_per_s"}: steps/s is timed after the first epoch (tracing)."""
+    {"steps", "train_s", "steps_per_s"}: steps/s is timed after the first epoch (tracing).
+
+    ``strategy`` ("default", "mirrored", "multiworker") builds and trains the model under
+    that tf.distribute strategy, the protocol's batch being the global batch;
+    ``checkpoint_dir`` makes the run resumable (every ``checkpoint_every`` steps, else every
+    epoch); a NaN or Inf loss stops training with the last good weights (`ibtf.training`)."""
     from ibtf.callbacks import BetaSchedule
+    from ibtf.training import fit_model
     settings = _settings(protocol)
-    model = build(name, protocol, seed)
     batch = settings["batch"]
     per_epoch = len(data) // batch + (len(data) % batch > 0)
     epochs = epochs or settings["epochs"]
@@ -120,8 +126,10 @@ def train(name, data, protocol="multivae", seed=0, epochs=None, steps=None):
         total = epochs * per_epoch
         callbacks.append(BetaSchedule(1.0, "linear", warmup_steps=max(1, total // 3)))
     start = time.perf_counter()
-    model.fit(data.as_dict(), epochs=epochs, batch_size=batch, shuffle=True, verbose=0,
-              callbacks=callbacks)
+    model, _ = fit_model(lambda: build(name, protocol, seed), data.as_dict(),
+                         strategy=strategy, checkpoint_dir=checkpoint_dir,
+                         checkpoint_every=checkpoint_every, callbacks=callbacks,
+                         epochs=epochs, batch_size=batch, shuffle=True, verbose=0)
     seconds = time.perf_counter() - start
     times = callbacks[0].times
     timed = times[-1] - times[1] if len(times) > 2 else seconds
