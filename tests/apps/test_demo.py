@@ -17,6 +17,7 @@ def test_demo_runs_end_to_end_and_exports(tmp_path):
                             capture_output=True, text=True,
                             env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
+    assert "tensorflow" not in result.stderr.lower(), result.stderr[-2000:]   # no TF log lines
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["export"] == os.path.join(str(tmp_path), "teb_lead_sales", "1")
     assert os.path.isfile(os.path.join(summary["export"], "saved_model.pb"))
