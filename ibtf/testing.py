@@ -7,7 +7,7 @@ import numpy as np
 from ibtf._keras import keras, tf
 
 __all__ = ["keras_roundtrip", "assert_same_weights", "fixed_noise", "assert_roundtrip",
-           "assert_jit_step_matches_plain"]
+           "assert_jit_step_matches_plain", "sigkill_after_first_checkpoint"]
 
 
 def _pattern(shape, dtype):
@@ -87,3 +87,28 @@ def assert_jit_step_matches_plain(make_model, step, *, variables=None, rtol=1e-4
         weights.append([w.numpy() for w in chosen])
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+def sigkill_after_first_checkpoint(proc, checkpoint_dir, *, max_delay=1.0, timeout=900):
+    """Kills a training subprocess with SIGKILL at a random moment after its first checkpoint.
+
+    Waits (the process still running) until a file named ``checkpoint`` exists anywhere under
+    ``checkpoint_dir``, sleeps a random 0..``max_delay`` seconds (seeded by the test's process
+    id), checks the run has not finished, kills it and checks it died of the signal.
+    """
+    import os
+    import random
+    import signal
+    import time
+
+    deadline = time.time() + timeout
+    while not [f for _, _, files in os.walk(checkpoint_dir) for f in files
+               if f == "checkpoint"]:
+        assert proc.poll() is None, proc.stderr.read()[-2000:]
+        assert time.time() < deadline, f"no checkpoint under {checkpoint_dir} in {timeout} s"
+        time.sleep(0.1)
+    time.sleep(random.Random(os.getpid()).uniform(0.0, max_delay))   # a random moment
+    assert proc.poll() is None, "the run finished before the kill: give it more epochs"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL

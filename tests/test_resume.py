@@ -1,7 +1,5 @@
 import json
 import os
-import random
-import signal
 import subprocess
 import sys
 import textwrap
@@ -13,6 +11,7 @@ import pytest
 
 from ibtf._keras import keras, tf
 from ibtf.resume import NonFiniteGuard, NonFiniteLossError, resumable, training_callbacks
+from ibtf.testing import sigkill_after_first_checkpoint
 
 
 def _model(seed=0):
@@ -94,16 +93,7 @@ def test_sigkill_at_a_random_moment_then_the_same_command_finishes(tmp_path):
     straight = _run([str(tmp_path / "straight"), str(epochs)])
     ck = str(tmp_path / "ck")
     victim = _run([ck, str(epochs)])
-    deadline = time.time() + 600
-    while not os.path.isfile(os.path.join(ck, "chief", "checkpoint")) and \
-            not os.path.isfile(os.path.join(ck, "checkpoint")):
-        assert victim.poll() is None, victim.stderr.read()[-2000:]
-        assert time.time() < deadline
-        time.sleep(0.2)
-    time.sleep(random.Random(os.getpid()).uniform(0.0, 3.0))   # a random moment mid-training
-    os.kill(victim.pid, signal.SIGKILL)
-    victim.wait()
-    assert victim.returncode == -signal.SIGKILL
+    sigkill_after_first_checkpoint(victim, ck, max_delay=3.0, timeout=600)
     resumed = _run([ck, str(epochs)])
     out_resumed, err = resumed.communicate(timeout=900)
     assert resumed.returncode == 0, err[-2000:]
@@ -176,19 +166,6 @@ def _result(proc):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _kill_after_first_checkpoint(proc, ck):
-    deadline = time.time() + 900
-    while not [f for _, _, files in os.walk(ck) for f in files if f == "checkpoint"]:
-        assert proc.poll() is None, proc.stderr.read()[-2000:]
-        assert time.time() < deadline
-        time.sleep(0.1)
-    time.sleep(random.Random(os.getpid()).uniform(0.0, 1.0))   # a random moment
-    assert proc.poll() is None, "the run finished before the kill: give it more epochs"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("command", ["codec", "forecast"])
 def test_training_commands_killed_with_sigkill_then_rerun_finish(command, tmp_path):
@@ -207,7 +184,7 @@ def test_training_commands_killed_with_sigkill_then_rerun_finish(command, tmp_pa
     ck = str(tmp_path / "ck")
     straight = _result(_cli(runs["a"]))
     victim = _cli(runs["b"] + ["--checkpoint-dir", ck])
-    _kill_after_first_checkpoint(victim, ck)
+    sigkill_after_first_checkpoint(victim, ck)
     resumed = _result(_cli(runs["b"] + ["--checkpoint-dir", ck]))
     if command == "codec":     # real file sizes and PSNR on 40 held-out digits
         assert abs(resumed["bpp"] - straight["bpp"]) < 0.1 * straight["bpp"], (resumed, straight)

@@ -1,14 +1,13 @@
 import importlib.util
 import json
 import os
-import random
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
+
+from ibtf.testing import sigkill_after_first_checkpoint
 
 pytestmark = pytest.mark.slow
 
@@ -99,15 +98,7 @@ def test_app_killed_with_sigkill_then_rerun_finishes_like_an_uninterrupted_run(t
     resumed_args = [*common, "--out", str(tmp_path / "b"), "--grid", str(tmp_path / "b.png"),
                     "--checkpoint-dir", str(ck)]
     victim = _run(resumed_args)
-    deadline = time.time() + 900
-    while not list(ck.glob("mvae/**/checkpoint")):
-        assert victim.poll() is None, victim.stderr.read()[-2000:]
-        assert time.time() < deadline
-        time.sleep(0.2)
-    time.sleep(random.Random(os.getpid()).uniform(0.0, 3.0))   # a random moment mid-training
-    os.kill(victim.pid, signal.SIGKILL)
-    victim.wait()
-    assert victim.returncode == -signal.SIGKILL
+    sigkill_after_first_checkpoint(victim, ck, max_delay=3.0)
     a = _last_json(_run(resumed_args))
     ra, rb = a["models"]["MVAE"], b["models"]["MVAE"]
     assert ra["steps"] == rb["steps"]
