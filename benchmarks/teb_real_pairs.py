@@ -75,15 +75,8 @@ def run_one(name, placebo, seed, surrogates, epochs, **fit_kwargs):
             "epochs": [fit.epochs_target_only, fit.epochs_teb], "seconds": time.time() - start}
 
 
-def _clopper_pearson(k, n, level=0.95):
-    from scipy import stats
-    a = (1 - level) / 2
-    lo = 0.0 if k == 0 else stats.beta.ppf(a, k, n - k + 1)
-    hi = 1.0 if k == n else stats.beta.ppf(1 - a, k + 1, n - k)
-    return lo, hi
-
-
 def summarise(path):
+    from scipy import stats
     rows = [json.loads(line) for line in open(path)]
     real = [r for r in rows if r["placebo"] is None]
     out = ["| pair | family | n test | CRPS naive | CRPS ARX | CRPS target-only | CRPS TEB | "
@@ -114,7 +107,7 @@ def summarise(path):
                 ("interval excludes 0", sum(not r["ci"][0] <= 0 <= r["ci"][1] for r in placebo)),
                 ("p < 0.05", sum(r["p"] is not None and r["p"] < 0.05 for r in placebo)),
                 ("claimed (interval above 0 and p < 0.05)", sum(r["supported"] for r in placebo))):
-            lo, hi = _clopper_pearson(hits, n)
+            lo, hi = stats.binomtest(hits, n).proportion_ci(0.95, method="exact")
             out.append(f"\nAll placebo fits, {what}: {hits}/{n} = {hits / n:.1%} "
                        f"(95% Clopper-Pearson [{lo:.1%}, {hi:.1%}]; target at most 5%).")
     return "\n".join(out)

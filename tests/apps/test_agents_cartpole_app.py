@@ -34,7 +34,7 @@ def test_cartpole_app_plots_transfer_per_dimension(summary):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="measured 2026-12-05 (app defaults, joint training, "
+@pytest.mark.xfail(strict=True, reason="measured 2026-12-05 (app defaults, joint training, "
                    "20 panel-shift surrogates): actions -> pole angular velocity -2.05 "
                    "[-2.95, -1.24] nats (channel rate 5.4: the TEB fit is worse than "
                    "target-only on the test episodes; the TEB fit is issue 12's), and the "

@@ -23,6 +23,7 @@ the source, so both models share it.
 import numpy as np
 from scipy import special, stats
 
+from ibtf.models.baselines import ARForecaster
 from ibtf.streams.bootstrap import block_bootstrap_ci
 
 __all__ = ["FAMILIES", "fit_family", "family_log_prob", "head_bias", "ar_residuals",
@@ -101,19 +102,16 @@ def head_bias(params, distribution, min_scale):
 
 
 def ar_residuals(train, val, lags):
-    """Residuals [n, H*dt] of the direct least-squares AR(p) forecaster (raw units, a constant
-    and the last p target steps) on training and validation `WindowArrays`."""
-    def design(windows):
-        tgt = np.asarray(windows.target_history, np.float64)
-        n = len(tgt)
-        return np.concatenate([np.ones((n, 1)), tgt[:, tgt.shape[1] - lags:, :].reshape(n, -1)],
-                              axis=1)
+    """Residuals [n, H*dt] of the direct least-squares AR(p) forecaster
+    (`ibtf.models.baselines.ARForecaster`, raw units) on training and validation
+    `WindowArrays`."""
+    model = ARForecaster(lags).fit(train)
 
-    def future(windows):
-        return np.asarray(windows.target_future, np.float64).reshape(len(windows), -1)
+    def residual(windows):
+        future = np.asarray(windows.target_future, np.float64)
+        return (future - model.predict(windows)[0]).reshape(len(windows), -1)
 
-    coef, *_ = np.linalg.lstsq(design(train), future(train), rcond=None)
-    return (future(train) - design(train) @ coef, future(val) - design(val) @ coef)
+    return residual(train), residual(val)
 
 
 def choose_family(train_resid, val_resid, num_components=3, seed=0, level=0.95):
