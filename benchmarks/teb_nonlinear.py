@@ -57,6 +57,7 @@ def main(argv=None):
     parser.add_argument("--hidden", default="64,64", help="hidden units")
     parser.add_argument("--patience", type=int, default=15)
     parser.add_argument("--distribution", default="auto", help="predictive family")
+    parser.add_argument("--learning-rate", type=float, default=3e-3, help="AdamW's")
     parser.add_argument("--out", default="benchmarks/results/teb_nonlinear.jsonl")
     args = parser.parse_args(argv)
     hidden = tuple(int(h) for h in args.hidden.split(","))
@@ -64,7 +65,8 @@ def main(argv=None):
     with open(args.out, "a") as out:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             row = run(seed, args.steps, args.epochs, hidden_units=hidden,
-                      patience=args.patience, distribution=args.distribution)
+                      patience=args.patience, distribution=args.distribution,
+                      learning_rate=args.learning_rate)
             rows.append(row)
             out.write(json.dumps(row) + "\n")
             out.flush()

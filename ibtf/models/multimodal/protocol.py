@@ -96,9 +96,16 @@ def build(name, protocol="multivae", seed=0):
 
 
 class _EpochClock(keras.callbacks.Callback):
+    """Epoch start times, and the optimizer step training began at (> 0 after a resume:
+    the checkpoint callback restores the counters before this callback runs)."""
+
     def __init__(self):
         super().__init__()
         self.times = []
+        self.start_step = 0
+
+    def on_train_begin(self, logs=None):
+        self.start_step = int(self.model.optimizer.iterations.numpy())
 
     def on_epoch_begin(self, epoch, logs=None):
         self.times.append(time.perf_counter())
@@ -110,7 +117,9 @@ class _EpochClock(keras.callbacks.Callback):
 def train(name, data, protocol="multivae", seed=0, epochs=None, steps=None,
           strategy="default", checkpoint_dir=None, checkpoint_every=None):
     """Trains ``name`` on ``data`` (a MultimodalData). Returns (model, info) with info
-    {"steps", "train_s", "steps_per_s"}: steps/s is timed after the first epoch (tracing).
+    {"steps", "epochs", "resumed_from_step", "train_s", "steps_per_s"}: steps is the
+    optimizer's count at the end, resumed_from_step its count when this call began (0 unless
+    a checkpoint was restored); steps/s is timed after the first epoch (tracing).
 
     ``strategy`` ("default", "mirrored", "multiworker") builds and trains the model under
     that tf.distribute strategy, the protocol's batch being the global batch;
@@ -140,7 +149,8 @@ def train(name, data, protocol="multivae", seed=0, epochs=None, steps=None,
     times = callbacks[0].times
     timed = times[-1] - times[1] if len(times) > 2 else seconds
     timed_steps = (epochs - 1) * per_epoch if len(times) > 2 else epochs * per_epoch
-    return model, {"steps": epochs * per_epoch, "epochs": epochs, "train_s": seconds,
+    return model, {"steps": int(model.optimizer.iterations.numpy()), "epochs": epochs,
+                   "resumed_from_step": callbacks[0].start_step, "train_s": seconds,
                    "steps_per_s": timed_steps / max(timed, 1e-9)}
 
 
