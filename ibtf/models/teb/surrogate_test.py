@@ -103,6 +103,22 @@ def _min_shift(streams):
     return int(max(2 * (streams.history + streams.horizon), shortest // 10))
 
 
+def _retrain(fit, streams, cfg):
+    """Retrains ``fit.teb`` on ``streams`` exactly as `fit_teb` trained it: its initial
+    weights, the least-squares term refitted, a zeroed optimizer, the same seeds and batches.
+    On the fit's own streams it gives the fit's TEB model again (tested)."""
+    from ibtf.models.teb.fit import _fit_windows, _train
+    model = fit.teb
+    train, val = _fit_windows(streams)
+    model.set_weights(fit.teb_initial_weights)
+    if cfg["mode"] == "joint" and model.linear_lags:
+        model.fit_linear(train)
+    for variable in model.optimizer.variables:
+        variable.assign(np.zeros(variable.shape, variable.dtype.as_numpy_dtype))
+    keras.utils.set_random_seed(cfg["seed"] + 1)
+    _train(model, train, val, cfg, "teb")
+
+
 def fit_surrogates(fit, n_surrogates=20, kind="shift", seed=0):
     """Trains ``n_surrogates`` TEB models on surrogate sources and scores them held-out.
 
@@ -115,7 +131,7 @@ def fit_surrogates(fit, n_surrogates=20, kind="shift", seed=0):
     Returns:
       A `SurrogateNull`.
     """
-    from ibtf.models.teb.fit import _fit_windows, _held_out_gain, _train
+    from ibtf.models.teb.fit import _held_out_gain
     if isinstance(n_surrogates, bool) or not isinstance(n_surrogates, (int, np.integer)) \
             or n_surrogates < 1:
         raise ValueError(f"n_surrogates={n_surrogates!r} must be a positive integer (20 or more "
@@ -143,14 +159,7 @@ def fit_surrogates(fit, n_surrogates=20, kind="shift", seed=0):
         for values in surrogate_sources(streams.source_values, streams.bounds, kind,
                                         int(n_surrogates), rng, min_shift=min_shift):
             surrogate = streams.with_source(values)
-            train, val = _fit_windows(surrogate)
-            model.set_weights(fit.teb_initial_weights)
-            if cfg["mode"] == "joint" and model.linear_lags:
-                model.fit_linear(train)
-            for variable in model.optimizer.variables:
-                variable.assign(np.zeros(variable.shape, variable.dtype.as_numpy_dtype))
-            keras.utils.set_random_seed(cfg["seed"] + 1)
-            _train(model, train, val, cfg, "teb")
+            _retrain(fit, surrogate, cfg)
             for split in splits:
                 gains[split].append(_held_out_gain(model, reference[split],
                                                    surrogate.windows(split)))

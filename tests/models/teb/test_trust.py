@@ -6,7 +6,7 @@ import pytest
 from ibtf.data import coupled_ar
 from ibtf.models.baselines import ARForecaster, ARXForecaster
 from ibtf.models.teb.fit import _build_pair, _check_config, fit_teb, transfer_report
-from ibtf.models.teb.surrogate_test import effective_transfer, p_value
+from ibtf.models.teb.surrogate_test import _retrain, effective_transfer, p_value
 from ibtf.streams import PairedStreams
 from ibtf.streams.bootstrap import block_bootstrap_ci
 
@@ -76,6 +76,22 @@ def test_a_noise_source_trained_the_same_way_is_not_claimed(real_and_placebo):
     # The headline is the effective transfer: the raw gain minus the surrogates' mean gain.
     assert report.transfer_nats == pytest.approx(report.transfer_nats_raw - report.null_mean)
     assert report.to_dict()["transfer_ci_raw"] == list(report.ci_raw)
+
+
+def test_a_surrogate_refit_on_the_real_source_gives_the_fit_again():
+    """Equal treatment of the source and its surrogates: the refit procedure applied to the
+    real source reproduces the fitted TEB model's held-out gain (so the null distribution is
+    made by the same training as the observed gain)."""
+    fit = fit_teb(_streams(n=300), seed=0, surrogates=2, **SMALL)
+    observed = transfer_report(fit).transfer_nats_raw
+    trained = fit.teb.get_weights()
+    try:
+        _retrain(fit, fit.streams, {**fit.config, "checkpoint_dir": None, "callbacks": (),
+                                    "verbose": 0})
+        again = transfer_report(fit).transfer_nats_raw
+    finally:
+        fit.teb.set_weights(trained)
+    assert again == pytest.approx(observed, abs=1e-6)
 
 
 def _simulated_gains(rng, effect=0.0, n=20, windows=120):
