@@ -101,10 +101,15 @@ def test_app_killed_with_sigkill_then_rerun_finishes_like_an_uninterrupted_run(t
     sigkill_after_first_checkpoint(victim, ck, max_delay=3.0)
     a = _last_json(_run(resumed_args))
     ra, rb = a["models"]["MVAE"], b["models"]["MVAE"]
-    assert ra["steps"] == rb["steps"]
-    # Measured: IW ln p(a, b) -48.27 resumed vs -48.27 uninterrupted; coherences within 0.06.
+    assert rb["resumed_from_step"] == 0
+    assert 0 < ra["resumed_from_step"] < ra["steps"] == rb["steps"] == 896, (ra, rb)
+    # The resumed run draws other shuffles and other bottleneck noise than the uninterrupted
+    # one, so it is compared within the seed-to-seed spread of uninterrupted runs. Measured
+    # over seeds 0-4 (this protocol, 896 steps): IW ln p(a, b) -47.98 .. -48.72 (range 1.5%);
+    # posterior-mean coherences a->b 0.19 .. 0.43, b->a 0.28 .. 0.43, joint 0.17 .. 0.26.
+    # A coherence tolerance of 0.1 failed in CI on a correct resume (b->a 0.22 vs 0.35).
     assert abs(ra["iwll"] - rb["iwll"]) < 0.02 * abs(rb["iwll"]), (ra, rb)
-    for key in ("a_to_b_mean", "b_to_a_mean", "joint"):
-        assert abs(ra[key] - rb[key]) < 0.1, (key, ra, rb)
+    for key, spread in (("a_to_b_mean", 0.24), ("b_to_a_mean", 0.15), ("joint", 0.09)):
+        assert abs(ra[key] - rb[key]) < 1.5 * spread, (key, ra, rb)
     assert not list(ck.glob("mvae/*"))                       # removed after the finished run
     print(json.dumps({"resumed": ra, "uninterrupted": rb}))

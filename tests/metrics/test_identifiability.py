@@ -37,3 +37,16 @@ def test_bad_inputs_are_clear_errors():
         mean_correlation_coefficient(_z(10), _z(10), "rotation")
     with pytest.raises(ValueError, match="at least as many"):
         mean_correlation_coefficient(_z(10, 3), _z(10, 2))
+
+
+def test_supervised_ceiling_is_high_for_an_invertible_map_and_half_for_a_lost_latent():
+    from ibtf.metrics.identifiability import supervised_ceiling
+    z = _z(2000, 2)
+    # x = a smooth invertible map of z (plus a little noise): z is recoverable from x.
+    x = np.stack([np.tanh(z[:, 0]) + 0.5 * z[:, 1], z[:, 1] ** 3 + z[:, 1]], axis=1)
+    assert supervised_ceiling(x + 0.01 * _z(2000, 2, seed=3), z) > 0.95
+    # x keeps z_0 only: z_1 cannot be recovered by any regressor, so the MCC is about
+    # (1 + 0) / 2 (the linear alignment may borrow a sliver of z_1 from nothing).
+    assert abs(supervised_ceiling(np.tanh(z[:, :1]), z) - 0.5) < 0.1
+    with pytest.raises(ValueError, match="same examples"):
+        supervised_ceiling(x[:10], z)

@@ -123,12 +123,14 @@ def ivae_gmm_scores(quick=False, seed=0):
     """Trains ``GMMPriorVAE`` on ``gmm_mixed`` data (seeded by `seed`) and returns a dict:
     ``mcc`` (linear alignment, Khemakhem et al. 2020) and ``ari`` of p(k|z) clusters against
     the true latents and components, with the baselines that need no model: PCA-2 of x and
-    x itself under the same linear alignment, and a 4-component GMM fitted to x."""
+    x itself under the same linear alignment, a 4-component GMM fitted to x, and the MCC of a
+    k-NN regression given the truth (``supervised_knn_mcc``: where it is low, z is not
+    recoverable from x at this seed)."""
     from sklearn.metrics import adjusted_rand_score
     from sklearn.mixture import GaussianMixture
 
     from ibtf.data.latent_truth import gmm_mixed
-    from ibtf.metrics.identifiability import mean_correlation_coefficient
+    from ibtf.metrics.identifiability import mean_correlation_coefficient, supervised_ceiling
     from ibtf.models.disentangle.ivae_gmm import GMMPriorVAE, fit_with_warmup
     keras = _seeded(seed)
     data = gmm_mixed(n=4000, latent_dim=2, num_components=4, obs_dim=6, num_layers=6,
@@ -144,6 +146,7 @@ def ivae_gmm_scores(quick=False, seed=0):
         "ari": float(adjusted_rand_score(data.labels, model.cluster(x).numpy())),
         "pca2_mcc": mean_correlation_coefficient(data.z, x @ pca.T, "linear"),
         "x_mcc": mean_correlation_coefficient(data.z, x, "linear"),
+        "supervised_knn_mcc": supervised_ceiling(x, data.z),
         "gmm_on_x_ari": float(adjusted_rand_score(data.labels, GaussianMixture(
             4, random_state=seed).fit_predict(x))),
     }

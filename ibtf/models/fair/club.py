@@ -3,15 +3,19 @@ import numpy as np
 
 from ibtf._keras import keras, tf
 from ibtf.estimators.critics import mlp_layers
+from ibtf.estimators.jsd import jsd_lower_bound, jsd_objective
+from ibtf.estimators.ratio import classifier_loss, classifier_mi_estimate
 from ibtf.estimators.vclub import vclub_upper_bound
 from ibtf.layers.gaussian import GaussianBottleneck
 from ibtf.models.base import IBModel, check_array
 
-__all__ = ["CLUBModel", "MODES", "categorical_log_likelihoods", "conditional_vclub"]
+__all__ = ["CLUBModel", "MODES", "categorical_critic_scores", "categorical_log_likelihoods",
+           "conditional_vclub"]
 
 UTILITIES = ("classify", "reconstruct")
 COMPLEXITIES = ("kl", "conditional_kl", "deterministic")
-LEAKAGES = ("vclub", "adversary", "none")
+LEAKAGES = ("vclub", "jsd", "ratio", "adversary", "none")
+_LN2 = float(np.log(2.0))
 
 # The named special cases of the CLUB family (Razeghi et al. 2023, Table 1), as configurations.
 MODES = {
@@ -29,6 +33,17 @@ def categorical_log_likelihoods(logits, labels):
     """[B, B] matrix ``log q(s_i | z_j)`` from logits [B, K] of q(s | z_j) and labels s [B]."""
     log_q = tf.nn.log_softmax(logits, axis=-1)                         # [B_z, K]
     return tf.matmul(tf.one_hot(labels, logits.shape[-1], dtype=log_q.dtype), log_q,
+                     transpose_b=True)
+
+
+def categorical_critic_scores(logits, labels):
+    """[B, B] critic scores ``f(z_j, s_i) = logits[j, s_i]`` from logits [B, K] and labels [B].
+
+    The package's score-matrix convention (``ibtf.estimators``: diagonal = joint pairs): a head
+    with one output per value of a categorical s is a critic f(z, s) that can represent any
+    function of (z, s), the log density ratio log p(z, s) / (p(z) p(s)) included.
+    """
+    return tf.matmul(tf.one_hot(labels, logits.shape[-1], dtype=logits.dtype), logits,
                      transpose_b=True)
 
 
@@ -68,7 +83,15 @@ class CLUBModel(IBModel):
       I(U; Z) - H(U)); ``reconstruct`` = squared error of x from z (the privacy funnel's
       utility is I(X; Z) itself, here through a Gaussian decoder).
     * The leakage is vCLUB (Cheng et al. 2020) with a categorical q(s|z) (the sensitive decoder),
-      fitted by maximum likelihood in the same step with its own optimiser; ``adversary``
+      fitted by maximum likelihood in the same step with its own optimiser. ``jsd`` and
+      ``ratio`` estimate I(Z; S) instead with the package's lower-bound estimators on the
+      critic f(z, s) = head(z)[s] (``categorical_critic_scores``), the head trained in the same
+      step on the estimator's own objective: ``jsd`` (Deep InfoMax, Hjelm et al. 2019) maximises
+      ``jsd_objective`` and the encoder minimises ``jsd_lower_bound`` (value: I_JS in nats);
+      ``ratio`` (density-ratio classifier, Sugiyama et al. 2012) minimises ``classifier_loss``
+      and the encoder minimises ln 2 - classifier_loss, the Jensen-Shannon divergence between
+      joint and product pairs that the classifier attains (value reported:
+      ``classifier_mi_estimate``, the plug-in MI). ``adversary``
       instead maximises that decoder's cross-entropy (gradient-reversal style, Edwards & Storkey
       2016); ``conditional_leakage`` gives the decoder u and takes negatives within u, i.e.
       I(Z; S | U) (the conditional privacy funnel).
@@ -107,6 +130,9 @@ class CLUBModel(IBModel):
         self.complexity = _choice(complexity, COMPLEXITIES, "complexity")
         self.leakage = _choice(leakage, LEAKAGES, "leakage")
         self.conditional_leakage = bool(conditional_leakage)
+        if self.conditional_leakage and self.leakage in ("jsd", "ratio"):
+            raise ValueError(f"conditional_leakage=True needs leakage='vclub' (negatives within "
+                             f"u); leakage={leakage!r} estimates the unconditional I(Z; S)")
         self.seed = int(seed)
         self.encoder_layers = mlp_layers(self.hidden_units[:-1], self.hidden_units[-1], "relu",
                                          seed, "enc")
@@ -196,6 +222,35 @@ class CLUBModel(IBModel):
         out = self._apply(self.utility_layers, self.encode(x)[0])
         return tf.nn.softmax(out) if self.utility == "classify" else out
 
+    def leakage_terms(self, s_logits, s, u):
+        """(reported leakage in nats, the encoder's penalty) from the head's logits [B, K].
+
+        vCLUB (and the ``adversary`` / ``none`` settings, which report it): both are
+        ``vclub_upper_bound`` (``conditional_vclub`` with ``conditional_leakage``). ``jsd``:
+        both are ``jsd_lower_bound`` (I_JS, with the JS objective's gradient). ``ratio``:
+        ``classifier_mi_estimate`` and ln 2 - ``classifier_loss``.
+        """
+        if self.leakage == "jsd":
+            value = jsd_lower_bound(categorical_critic_scores(s_logits, s))
+            return value, value
+        if self.leakage == "ratio":
+            scores = categorical_critic_scores(s_logits, s)
+            return classifier_mi_estimate(scores), _LN2 - classifier_loss(scores)
+        log_lik = categorical_log_likelihoods(s_logits, s)
+        value = conditional_vclub(log_lik, u) if self.conditional_leakage \
+            else vclub_upper_bound(log_lik)
+        return value, (value if self.leakage == "vclub" else 0.0)
+
+    def critic_loss(self, s_logits, s):
+        """What the sensitive head minimises: the cross-entropy of s (q(s|z) by maximum
+        likelihood, for vCLUB), -``jsd_objective`` (``jsd``) or ``classifier_loss``
+        (``ratio``)."""
+        if self.leakage == "jsd":
+            return -jsd_objective(categorical_critic_scores(s_logits, s))
+        if self.leakage == "ratio":
+            return classifier_loss(categorical_critic_scores(s_logits, s))
+        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(s, s_logits))
+
     def train_step(self, data):
         x, labels = data
         u = tf.reshape(tf.cast(labels["u"], tf.int32), [-1])
@@ -215,10 +270,8 @@ class CLUBModel(IBModel):
                 utility_loss = tf.reduce_sum(tf.square(out - x), axis=-1)
             s_logits = self._adversary(code, u)
             s_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(s, s_logits))
-            log_lik = categorical_log_likelihoods(s_logits, s)
-            leakage = conditional_vclub(log_lik, u) if self.conditional_leakage \
-                else vclub_upper_bound(log_lik)
-            penalty = {"vclub": leakage, "adversary": -s_ce, "none": 0.0}[self.leakage]
+            leakage, penalty = self.leakage_terms(s_logits, s, u)
+            penalty = -s_ce if self.leakage == "adversary" else penalty
             loss = (self._beta * tf.reduce_mean(rate) + self.gamma * tf.reduce_mean(utility_loss)
                     + self.leakage_weight * penalty)
         self.minimize(loss, tape, self._encoder_variables())
@@ -228,9 +281,8 @@ class CLUBModel(IBModel):
         variables = self._adversary_variables()
         for _ in range(self.adversary_steps):
             with tf.GradientTape() as tape:
-                adv_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                    s, self._adversary(code, u)))
-            self.adversary_optimizer.apply_gradients(zip(tape.gradient(adv_ce, variables),
+                critic_loss = self.critic_loss(self._adversary(code, u), s)
+            self.adversary_optimizer.apply_gradients(zip(tape.gradient(critic_loss, variables),
                                                          variables))
         for name, value in zip(self.trackers, (loss, rate, utility_loss, leakage, s_ce)):
             self.trackers[name].update_state(value)

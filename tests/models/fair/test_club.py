@@ -65,3 +65,56 @@ def test_bad_arguments_are_named():
         CLUBModel.from_mode("funnel", 8)
     with pytest.raises(ValueError, match="'u'"):
         _model().fit(DATA.x, {"y": DATA.u}, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("leakage", ["jsd", "ratio", "vclub"])
+def test_leakage_terms_are_the_package_estimators_on_the_same_scores(leakage):
+    from ibtf.estimators import (classifier_loss, classifier_mi_estimate, jsd_lower_bound,
+                                 jsd_objective)
+    model = _model(leakage=leakage)
+    model.build()                   # untrained weights: any logits will do for the identity
+    s, u = tf.constant(DATA.s[:64]), tf.constant(DATA.u[:64])
+    logits = model._adversary(model.encode(DATA.x[:64])[0], u)
+    # the critic matrix written out by hand: scores[i, j] = f(z_j, s_i) = logits[j, s_i]
+    scores = tf.constant(logits.numpy()[:, DATA.s[:64]].T)
+    value, penalty = model.leakage_terms(logits, s, u)
+    critic = model.critic_loss(logits, s)
+    if leakage == "jsd":
+        want = (jsd_lower_bound(scores), jsd_lower_bound(scores), -jsd_objective(scores))
+    elif leakage == "ratio":
+        want = (classifier_mi_estimate(scores), np.log(2.0) - classifier_loss(scores),
+                classifier_loss(scores))
+    else:
+        log_q = tf.constant(tf.nn.log_softmax(logits).numpy()[:, DATA.s[:64]].T)
+        want = (vclub_upper_bound(log_q), vclub_upper_bound(log_q),
+                tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(s, logits)))
+    np.testing.assert_allclose([value, penalty, critic], want, rtol=1e-5, atol=1e-7)
+
+
+def test_categorical_critic_at_the_true_log_ratio_gives_the_channel_capacity():
+    # s ~ Bernoulli(1/2) through a binary symmetric channel with flip rate e: z = s xor flip.
+    # The true log density ratio log p(z, s) / (p(z) p(s)) is ln 2(1 - e) where s = z and
+    # ln 2e where not, and I(Z; S) = ln 2 - H_b(e) in nats (closed form, Cover & Thomas 7.1.4).
+    from ibtf.estimators import classifier_mi_estimate, jsd_lower_bound
+    from ibtf.models.fair.club import categorical_critic_scores
+    rng, e, n = np.random.default_rng(0), 0.1, 4000
+    s = rng.integers(0, 2, n)
+    z = s ^ (rng.random(n) < e)
+    logits = np.where(np.arange(2)[None, :] == z[:, None], np.log(2 * (1 - e)), np.log(2 * e))
+    scores = categorical_critic_scores(tf.constant(logits, tf.float32), tf.constant(s))
+    truth = np.log(2.0) + e * np.log(e) + (1 - e) * np.log(1 - e)
+    # the plug-in is a mean of n pointwise values (sd ~ 1.1 / sqrt(n) = 0.018 nats)
+    np.testing.assert_allclose(classifier_mi_estimate(scores), truth, atol=0.05)
+    # NWJ at the critic 1 + log ratio is tight: I_JS at f = log ratio equals the MI
+    np.testing.assert_allclose(jsd_lower_bound(scores), truth, atol=0.05)
+
+
+def test_jsd_and_ratio_leakage_train_with_finite_terms_and_reject_conditional():
+    for leakage in ("jsd", "ratio"):
+        model = _model(leakage=leakage)
+        model.compile(keras.optimizers.Adam(1e-3), run_eagerly=True)   # one eager step
+        logs = model.fit(DATA.x[:64], {k: v[:64] for k, v in LABELS.items()}, batch_size=64,
+                         epochs=1, verbose=0).history
+        assert all(np.isfinite(v[-1]) for v in logs.values())
+        with pytest.raises(ValueError, match="conditional_leakage"):
+            CLUBModel(8, leakage=leakage, conditional_leakage=True)
