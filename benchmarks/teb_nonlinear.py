@@ -31,6 +31,9 @@ def run(seed, n_steps, epochs, **fit_kwargs):
     report = transfer_report(fit, "test")
     table = skill_table(fit, "test")
     test = streams.windows("test")
+    val = streams.windows("val")
+    val_nll = {name: -float(model.log_prob(val.inputs, val.target_future).mean())
+               for name, model in (("teb", fit.teb), ("target_only", fit.target_only))}
     truth_mean = pair.true_mean[test.origin.astype(int)]
     crps_truth = fm.crps_normal(test.target_future[:, 0, 0], truth_mean, pair.noise_sd)
     arx = [i for i in table.index if i.startswith("ARX")][0]
@@ -43,7 +46,8 @@ def run(seed, n_steps, epochs, **fit_kwargs):
             "crps_target_only": float(table.loc["target-only", "crps"]),
             "teb_vs_truth": float(table.loc["TEB", "crps"]) / crps_truth - 1,
             "teb_vs_arx": 1 - float(table.loc["TEB", "crps"]) / float(table.loc[arx, "crps"]),
-            "rate_nats": report.rate_nats, "epochs": [fit.epochs_target_only, fit.epochs_teb],
+            "val_nll": val_nll, "rate_nats": report.rate_nats,
+            "epochs": [fit.epochs_target_only, fit.epochs_teb],
             "seconds": time.time() - start}
 
 
@@ -57,6 +61,7 @@ def main(argv=None):
     parser.add_argument("--hidden", default="64,64", help="hidden units")
     parser.add_argument("--patience", type=int, default=15)
     parser.add_argument("--distribution", default="auto", help="predictive family")
+    parser.add_argument("--learning-rate", type=float, default=3e-3, help="AdamW's")
     parser.add_argument("--out", default="benchmarks/results/teb_nonlinear.jsonl")
     args = parser.parse_args(argv)
     hidden = tuple(int(h) for h in args.hidden.split(","))
@@ -64,7 +69,8 @@ def main(argv=None):
     with open(args.out, "a") as out:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             row = run(seed, args.steps, args.epochs, hidden_units=hidden,
-                      patience=args.patience, distribution=args.distribution)
+                      patience=args.patience, distribution=args.distribution,
+                      learning_rate=args.learning_rate)
             rows.append(row)
             out.write(json.dumps(row) + "\n")
             out.flush()

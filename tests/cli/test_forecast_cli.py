@@ -35,7 +35,8 @@ def test_fit_prints_a_json_summary_last_and_exports(fitted_export, capsys):
     assert main(argv) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out.strip().splitlines()[-1])
-    for key in ("transfer_nats", "transfer_ci", "transfer_p", "n_surrogates", "supported",
+    for key in ("transfer_nats", "transfer_ci", "transfer_nats_raw", "transfer_ci_raw",
+                "transfer_p", "n_surrogates", "supported",
                 "rate_nats", "val_nll", "val_nll_target_only", "val_mae", "val_mae_target_only",
                 "val_crps", "test_crps", "export"):
         assert key in result, key

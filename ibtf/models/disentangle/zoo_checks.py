@@ -69,14 +69,29 @@ def _factorvae(quick, seed):
     return score, 1.0, 0.2
 
 
+# beta-VAE's betas for the matched comparison (beta = 1 is the plain VAE). Quick, seed 0,
+# 2026-12-05: reconstruction 26.0, 33.3, 39.8 nats at beta 1, 2, 4; FactorVAE 32.9 nats.
+MATCH_BETAS = (1.0, 2.0, 4.0)
+
+
+def matched_betavae(quick, seed, betas=MATCH_BETAS):
+    """The beta-VAE run whose reconstruction is closest to FactorVAE's (Kim & Mnih 2018 compare
+    the two at equal reconstruction error, Fig. 5): ``(beta, score, recon_nats)`` of each beta in
+    `betas` is trained with the same data and networks and the one with the smallest
+    |recon - recon_FactorVAE| is returned, with FactorVAE's ``(score, recon_nats)``."""
+    factor = train_factorvae(quick, seed)
+    runs = [(beta, *train_factorvae(quick, seed, gamma=0.0, beta=beta)) for beta in betas]
+    return factor, min(runs, key=lambda run: abs(run[2] - factor[1])), runs
+
+
 @register("factorvae_vs_betavae", paper="Kim & Mnih 2018; Higgins et al. 2017 (beta-VAE)",
           model="ibtf.models.disentangle.factorvae.FactorVAE",
-          check="FactorVAE metric of FactorVAE (gamma 30) minus that of beta-VAE (beta 4), same "
-                "data and networks: passes when >= 0 (truth 1, tolerance 1)")
+          check="FactorVAE metric of FactorVAE (gamma 30) minus that of the beta-VAE (beta in "
+                "1, 2, 4) whose reconstruction is closest to FactorVAE's, same data and "
+                "networks: passes when >= 0 (truth 1, tolerance 1)")
 def _factorvae_vs_betavae(quick, seed):
-    factor, _ = train_factorvae(quick, seed)
-    beta, _ = train_factorvae(quick, seed, gamma=0.0, beta=4.0)
-    return factor - beta, 1.0, 1.0
+    (factor, _), (_, beta_score, _), _ = matched_betavae(quick, seed)
+    return factor - beta_score, 1.0, 1.0
 
 
 @register("factorvae_tc", paper="Kim & Mnih 2018, Disentangling by Factorising (TC discriminator)",

@@ -9,7 +9,10 @@ difference of their log-likelihoods is a difference of cross-entropies, in nats.
 is a moving-block bootstrap over windows (consecutive windows overlap); it covers held-out
 sample noise, not training noise, so a transfer is claimed only when the interval's lower end is
 above zero *and* the surrogate test (TEB models trained on surrogate sources that keep the
-source's own dynamics, `surrogate_test`) gives p < 0.05.
+source's own dynamics, `surrogate_test`) gives p < 0.05. With that test the headline is the
+effective transfer, the gain minus the surrogates' mean gain, whose interval adds their spread
+(training noise): a useless source then reads 0 on average instead of minus the price of its
+inputs (`surrogate_test.effective_transfer`).
 
 Why the estimator is unbiased for "no transfer": the two models are trained identically (same
 initial weights for all shared layers, optimizer, epoch budget, early stopping, seeds and
@@ -34,7 +37,7 @@ from ibtf.models.baselines import (ARForecaster, ARXForecaster, NaiveForecaster,
                                    SeasonalNaiveForecaster)
 from ibtf.models.teb import residuals
 from ibtf.models.teb.forecaster import TEBForecaster
-from ibtf.models.teb.surrogate_test import fit_surrogates, p_value
+from ibtf.models.teb.surrogate_test import effective_transfer, fit_surrogates, p_value
 from ibtf.resume import NonFiniteGuard
 from ibtf.streams.bootstrap import block_bootstrap_ci
 from ibtf.streams.surrogates import SURROGATE_KINDS
@@ -83,10 +86,15 @@ class TransferReport:
     Attributes:
       direction: ``"source -> target"`` column names.
       split: the windows scored. n_windows: how many.
-      transfer_nats: the headline, mean over windows and steps of
-        ``ln p_TEB(y) - ln p_target_only(y)`` (the gain; estimates TE(X -> Y)).
-      ci: ``(lo, hi)`` moving-block bootstrap interval of ``transfer_nats`` at ``level``
-        (held-out sample noise only).
+      transfer_nats: the headline. With the surrogate test, the effective transfer
+        ``T - mean_i T_i`` (`surrogate_test.effective_transfer`: the raw gain minus what
+        surrogate sources gain, which removes the price a TEB pays for useless inputs);
+        without it, the raw gain T, the mean over windows and steps of
+        ``ln p_TEB(y) - ln p_target_only(y)``. Both estimate TE(X -> Y).
+      ci: ``(lo, hi)`` interval of ``transfer_nats`` at ``level``: held-out sample noise
+        (moving-block bootstrap) and, with the surrogate test, training noise (the
+        surrogates' spread).
+      transfer_nats_raw, ci_raw: the raw gain T and its block-bootstrap interval.
       p_value: the surrogate test's p-value for "the source adds nothing" (training noise
         included; `ibtf.models.teb.surrogate_test`), None when no surrogates were fitted.
       n_surrogates, surrogate_kind: the test's size and kind (0, None without it).
@@ -114,6 +122,8 @@ class TransferReport:
     rate_nats: float
     nll_teb: float
     nll_target_only: float
+    transfer_nats_raw: float = None
+    ci_raw: tuple = None
     reverse: object = None
     p_value: object = None
     n_surrogates: int = 0
@@ -125,6 +135,8 @@ class TransferReport:
         """JSON-friendly summary (no per-window series)."""
         out = {"direction": self.direction, "split": self.split, "n_windows": self.n_windows,
                "transfer_nats": self.transfer_nats, "transfer_ci": list(self.ci),
+               "transfer_nats_raw": self.transfer_nats_raw,
+               "transfer_ci_raw": None if self.ci_raw is None else list(self.ci_raw),
                "level": self.level, "transfer_p": self.p_value,
                "n_surrogates": self.n_surrogates, "surrogate_kind": self.surrogate_kind,
                "null_mean": self.null_mean, "null_sd": self.null_sd,
@@ -142,7 +154,9 @@ class TransferReport:
         if self.p_value is not None:
             lines.append(f"  surrogate test: p = {self.p_value:.3f} ({self.n_surrogates} "
                          f"{self.surrogate_kind} surrogates trained like the source; their "
-                         f"transfer {self.null_mean:+.3f} +- {self.null_sd:.3f} nats)")
+                         f"transfer {self.null_mean:+.3f} +- {self.null_sd:.3f} nats, the "
+                         f"source's {self.transfer_nats_raw:+.3f}: the headline is the "
+                         "difference)")
         if self.reverse is not None:
             lines.append(self.reverse._line("reverse control"))
         return "\n".join(lines)
@@ -159,8 +173,10 @@ class TransferReport:
                                     (f"p = {self.p_value:.2g} >= {alpha:.2g}",
                                      self.p_value >= alpha)) if bad]
             verdict = "not claimed: " + " and ".join(why)
+        kind = "block bootstrap and surrogates' spread" if self.p_value is not None and \
+            self.ci != self.ci_raw else "block bootstrap"
         return (f"{what} {self.direction}: {self.transfer_nats:+.3f} nats per step "
-                f"[{lo:+.3f}, {hi:+.3f}] ({self.level:.0%} block bootstrap, {self.n_windows} "
+                f"[{lo:+.3f}, {hi:+.3f}] ({self.level:.0%} {kind}, {self.n_windows} "
                 f"{self.split} windows) -- {verdict}; channel rate {self.rate_nats:.3f} nats")
 
 
@@ -451,16 +467,21 @@ def transfer_report(fit, split="test", *, reverse=None, windows=None, n_boot=200
                                                        level=level, block_length=block_length,
                                                        seed=seed)
     test = {}
+    raw = dict(transfer_nats_raw=mean, ci_raw=(lo, hi))
     null = fit.surrogates
     if null is not None and windows is None and split in null.gains:
         gains = null.gains[split]
         test = dict(p_value=p_value(mean, gains), n_surrogates=null.n,
                     surrogate_kind=null.kind, null_mean=float(np.mean(gains)),
                     null_sd=float(np.std(gains, ddof=1)) if null.n > 1 else 0.0)
+        if null.n > 1 and null.window_gains is not None:
+            mean, lo, hi = effective_transfer(series, null.window_gains[split], level=level,
+                                              n_boot=n_boot, block_length=block_length,
+                                              seed=seed)
     supported = bool(lo > 0 and test.get("p_value", 1.0) < 1 - level)
     return TransferReport(
         direction=_direction(fit), split=split if windows is None else "given",
-        n_windows=len(series), transfer_nats=mean, ci=(lo, hi), level=level,
+        n_windows=len(series), transfer_nats=mean, ci=(lo, hi), level=level, **raw,
         supported=supported, gain_per_step=gain.mean(axis=0), gain_series=series,
         origins=np.asarray(data.origin), rate_nats=float(teb["rate_nats"].mean()),
         nll_teb=float(-teb["log_prob"].mean()), nll_target_only=float(-ref["log_prob"].mean()),

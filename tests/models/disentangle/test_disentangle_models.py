@@ -193,6 +193,21 @@ def test_registry_lists_the_four_models():
             assert hasattr(__import__(module, fromlist=[cls]), cls)
 
 
+def test_factorvae_vs_betavae_compares_at_the_closest_reconstruction(monkeypatch):
+    # Kim & Mnih compare at equal reconstruction error: of the beta-VAE runs, the one whose
+    # reconstruction is nearest FactorVAE's is the baseline (here beta 2: |33.3 - 32.9|).
+    from ibtf.models.disentangle import zoo_checks
+    runs = {(30.0, 1.0): (0.44, 32.9), (0.0, 1.0): (0.41, 26.0), (0.0, 2.0): (0.62, 33.3),
+            (0.0, 4.0): (0.49, 39.8)}
+    monkeypatch.setattr(zoo_checks, "train_factorvae",
+                        lambda quick, seed, gamma=30.0, beta=1.0: runs[(gamma, beta)])
+    factor, (beta, score, recon), all_runs = zoo_checks.matched_betavae(True, 0)
+    assert factor == (0.44, 32.9) and (beta, score, recon) == (2.0, 0.62, 33.3)
+    assert [run[0] for run in all_runs] == [1.0, 2.0, 4.0]
+    value, truth, tolerance = zoo_checks._factorvae_vs_betavae(True, 0)
+    assert value == pytest.approx(0.44 - 0.62) and (truth, tolerance) == (1.0, 1.0)
+
+
 @pytest.mark.parametrize("name", sorted(MAKERS))
 def test_keras_save_without_traces_round_trips(trained, name, tmp_path):
     from ibtf.testing import assert_same_weights, keras_roundtrip

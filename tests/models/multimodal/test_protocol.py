@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from ibtf.data import digits_pairs
+from ibtf.data.multimodal import MultimodalData
 from ibtf.models.multimodal import protocol
 
 
@@ -19,3 +20,18 @@ def test_unknown_names_are_rejected():
     with pytest.raises(ValueError, match="choose from"):
         protocol.build("VAE", "short")
     assert {"MVAE", "MMVAE", "MoPoE", "MEME", "Wyner", "MMALI"} <= set(protocol.MODELS)
+
+
+def test_multivae_protocol_warms_up_mvae_only():
+    # MultiVae 1.0.3's MVAEConfig anneals the KL weight 0 -> 1 over its first 10 epochs
+    # (warmup=10); its MoPoE config has no warm-up. One epoch of 2 steps: MVAE's beta at the
+    # last step (t = 1) is 1 / (10 * 2), MoPoE's stays 1.
+    train, _ = digits_pairs(seed=0)
+    small = MultimodalData({k: v[:128] for k, v in train.inputs.items()}, train.mask[:128],
+                           train.labels[:128], train.names)
+    assert protocol.PROTOCOLS["multivae"]["warmup_epochs"] == {"MVAE": 10}
+    model, info = protocol.train("MVAE", small, "multivae", epochs=1)
+    assert info["steps"] == 2
+    assert model.beta == pytest.approx(1 / 20, abs=1e-6)
+    model, _ = protocol.train("MoPoE", small, "multivae", epochs=1)
+    assert model.beta == 1.0
