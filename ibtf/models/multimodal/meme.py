@@ -57,6 +57,13 @@ class MEME(MultimodalVAE):
     Args:
       num_pseudo_samples: P per modality.
       num_samples: K for the q(t|s) estimate (the draw used in the bound is one of them).
+        The weight w is self-normalised over these K draws, which biases the gradient toward
+        the proposal q(z|s) by O(1/K): started at the generating model of linear-Gaussian
+        data, 100 epochs at K = 10 raise b's likelihood scales 0.30 -> 0.41 and lower
+        I(x_b; z) 3.64 -> 2.83 nats; without the pseudo-sample prior the scales reach 0.37
+        at K = 10, 0.32 at K = 100 and 0.31 at K = 1000
+        (``benchmarks/multimodal_meme_drift.py``). K = 10 is the paper's; use K >= 100
+        where the posterior's information matters more than speed.
       supervision_weight: gamma (the paper's bound: 1; its image-image code uses 10).
       paired_marginals: add L(t) to each paired direction (the bound on ln p(s, t)).
     """

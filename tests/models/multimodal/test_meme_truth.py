@@ -94,7 +94,12 @@ def test_trained_meme_posterior_of_a_carries_the_exact_information(trained):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="measured: I(x_b; z) 2.62 nats vs the exact 3.42 (one "
-                   "of b's likelihood scales stays at 0.57 vs 0.3 after 600 epochs)")
+                   "of b's likelihood scales stays at 0.57 vs 0.3 after 600 epochs). Causes "
+                   "found: the O(1/K) bias of the self-normalised weights (from the exact "
+                   "model, K = 10 drifts I(x_b; z) 3.64 -> 2.83 in 100 epochs; "
+                   "benchmarks/multimodal_meme_drift.py) and a nearly flat direction crossed "
+                   "slowly; K = 100 with 1000-1300 epochs reaches 3.30 and 3.19 (2 seeds), "
+                   "still below 2 se + 0.05")
 def test_trained_meme_posterior_of_b_carries_the_exact_information(trained):
     truth, test, model = trained
     ok, info = _within_two_se(_latent_information(model, test, 1), truth.latent_information("b"),
