@@ -5,10 +5,10 @@ the buffer as a ``tf.data.Dataset``.
 The transfer measured on such data is ``TE(A -> O_j) = I(O_j,t+1; A_t-L+1..t | O_j,t-L+1..t)``:
 how much the agent's actions tell about the next observation beyond that observation's own
 past (Schreiber 2000). In CartPole the action is the force's sign, so it enters every velocity
-at the next step; a placebo with the actions shuffled within each episode keeps their marginal
-distribution and removes the link, so its transfer must be 0.
+at the next step; a placebo source that keeps the actions' law but not their link to the
+observations must show a transfer of 0.
 
-A within-episode shuffle is not an exact null on short episodes: the shuffled history window
+A within-episode shuffle is not such a placebo on short episodes: the shuffled history window
 often holds the action actually taken at the last step (in about 4 of every n windows of an
 n-step episode), and every window keeps its episode's share of each action. `placebo_actions`
 takes the actions of an independent run of the same policy instead: independent of the rows'

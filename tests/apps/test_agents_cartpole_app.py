@@ -49,13 +49,16 @@ def test_pole_velocity_transfer_and_no_placebo_claimed_on_any_dimension(summary)
     # cart position (+0.011 [+0.002, +0.021], p = 0.048, per-episode split, 2026-12-05).
     # The independent placebo, seed 0: +0.0016..+0.0024 nats on the four dimensions, p 0.048-
     # 0.14, lower ends -0.0021..-0.0001 (the velocities' close to 0); seed 1: -0.0003..+0.0002,
-    # p 0.48-0.52: none claimed. The transfer is also held against the surrogates' spread.
+    # p 0.48-0.52; seed 2: -0.0029..+0.0007, p 0.29-0.86: none claimed. The transfer is also
+    # held against the surrogates' spread.
     assert not any(summary["supported"][f"placebo:obs_{j}"] for j in range(4)), \
         summary["transfer_p"]
     for j in range(4):
-        # Within 4 of the surrogates' standard deviations (seed 0: 1.4-2.9; seed 1: 0.1-0.3).
-        mean, sd = summary["null_mean_sd"][f"placebo:obs_{j}"]
-        assert abs(summary["transfer_nats"][f"placebo:obs_{j}"] - mean) < 4 * sd, j
+        # The effective transfer (the gain minus the surrogates' mean gain, the headline with
+        # the surrogate test) within 4 of the surrogates' standard deviations (seed 0: 1.4-2.9;
+        # seeds 1, 2: <= 1.3).
+        _, sd = summary["null_mean_sd"][f"placebo:obs_{j}"]
+        assert abs(summary["transfer_nats"][f"placebo:obs_{j}"]) < 4 * sd, j
 
 
 def test_app_rejects_a_checkpoint_dir_that_is_a_file_in_one_line(tmp_path):
