@@ -63,7 +63,7 @@ def _details(quick):
     return lines
 
 
-def _sweep(modes=None, seeds=(0,)):
+def _sweep(modes=None, seeds=(0,), adversary_input="raw"):
     """The CLUB lambda sweep of every configuration, with the issue's pass rule at the top."""
     from ibtf.models.fair.zoo_checks import SWEEP_MODES, club_experiment, club_sweep_passes
 
@@ -75,7 +75,7 @@ def _sweep(modes=None, seeds=(0,)):
              "s-probe (posterior mean) | chance | passed (s / u) |",
              "|---|---|---|---|---|---|---|---|---|"]
     for mode, seed in ((m, s) for m in modes or SWEEP_MODES for s in seeds):
-        result = club_experiment(False, seed, mode)
+        result = club_experiment(False, seed, mode, adversary_input=adversary_input)
         verdict = "/".join("yes" if ok else "no" for ok in club_sweep_passes(result))
         for lam, r in result["lambdas"].items():
             last = lam == result["lambda_max"]
@@ -120,6 +120,8 @@ def main(argv=None):
                         help="the CLUB configurations the sweep runs")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0],
                         help="seeds of the sweep and of the estimator comparison")
+    parser.add_argument("--adversary-input", choices=("raw", "whitened"), default="raw",
+                        help="what the sweep's sensitive head reads (CLUBModel.adversary_input)")
     parser.add_argument("--out", default="benchmarks/results/zoo_part2_raw.md",
                         help="markdown file, rewritten after every row")
     args = parser.parse_args(argv)
@@ -129,7 +131,8 @@ def main(argv=None):
     lines = ["# Model zoo, part 2: value vs truth\n",
              f"Machine: 2-core CPU shared with other jobs ({platform.machine()}), no GPU; "
              f"TensorFlow {tf.__version__}; date {time.strftime('%Y-%m-%d', time.gmtime())}. "
-             "Seed 0. Seconds are wall time on the shared machine.\n",
+             "Checks: seed 0; sweep and estimators: seeds "
+             f"{', '.join(map(str, args.seeds))}. Seconds are wall time on the shared machine.\n",
              "| check | mode | value | truth | tolerance | passed | seconds |",
              "|---|---|---|---|---|---|---|"]
     modes = [mode == "quick" for mode in args.modes]
@@ -150,7 +153,7 @@ def main(argv=None):
         lines += _details(quick)
         write()
     if "sweep" in args.sections and False in modes:
-        lines += _sweep(args.sweep_modes, args.seeds)
+        lines += _sweep(args.sweep_modes, args.seeds, args.adversary_input)
         write()
     if "estimators" in args.sections:
         lines += _estimators(args.seeds)
