@@ -5,9 +5,13 @@ buffer, then, for each observation dimension j, fits a target-only and a TEB for
 windows taken straight from the buffer (episodes never mixed) and reports the held-out
 transfer TE(action -> obs_j) in nats per step with its block-bootstrap interval and the
 surrogate test's p-value (`fit_teb`'s joint training; the short episodes are shifted as a panel,
-`ibtf.streams.surrogates`). A transfer is claimed only when the interval excludes 0 and p < 0.05.
-A placebo (actions shuffled within each episode) must show none. The plot: transfer per
-dimension, actions vs placebo.
+`ibtf.streams.surrogates`). Whole episodes are held out (`PairedStreams(split_by="auto")` picks
+"series" for this panel of ~20-step episodes): a per-episode cut would score only the steps
+before each episode ends, states the training windows never reach. A transfer is claimed only
+when the interval excludes 0 and p < 0.05. The placebo takes the actions of an independent run
+of the same policy (`ibtf.streams.agents.placebo_actions`: no information about these
+observations by construction) and must show none. The plot: transfer per dimension, actions vs
+placebo.
 
 CartPole's Euler step moves the velocities (obs_1 cart, obs_3 pole) by the action's force at
 the next step, and the positions (obs_0, obs_2) only through those velocities a step later.
@@ -57,15 +61,13 @@ def main(argv=None):
     tf.get_logger().setLevel("ERROR")
     from ibtf.models.teb import fit_teb, transfer_report
     from ibtf.streams import PairedStreams
-    from ibtf.streams.agents import buffer_rows, collect
+    from ibtf.streams.agents import buffer_rows, collect, placebo_actions
 
     buffer = collect("CartPole-v1", "random", steps=args.steps, seed=args.seed)
     rows = buffer_rows(buffer)
     rows = rows[rows["episode"] != rows["episode"].iloc[-1]]      # drop the unfinished episode
     rows.to_csv(os.path.join(args.out, "cartpole.csv"), index=False)
-    rng = np.random.default_rng(args.seed)
-    placebo = rows.assign(action=rows.groupby("episode")["action"].transform(
-        lambda a: rng.permutation(a.to_numpy())))
+    placebo = placebo_actions(rows, "CartPole-v1", "random", seed=args.seed)
     obs = [c for c in rows.columns if c.startswith("obs_")]
     table = {}
     for name, frame in (("actions", rows), ("placebo", placebo)):
@@ -93,7 +95,8 @@ def main(argv=None):
         lo = np.array([table[(name, c)].ci[0] for c in obs])
         hi = np.array([table[(name, c)].ci[1] for c in obs])
         ax.bar(x + (k - 0.5) * 0.38, est, 0.38, yerr=[est - lo, hi - est], capsize=3,
-               label=name if name == "placebo" else "actions (as taken)")
+               label="actions (as taken)" if name == "actions" else
+               "placebo (an independent run's actions)")
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x, ["cart position", "cart velocity", "pole angle", "pole ang. velocity"])
     ax.set_ylabel("transfer, nats per step (95% CI)")
@@ -103,10 +106,14 @@ def main(argv=None):
     plot = os.path.join(args.out, "cartpole_transfer.png")
     fig.savefig(plot, dpi=120)
     summary = {"rows": len(rows), "episodes": int(rows["episode"].nunique()), "plot": plot,
+               "seed": args.seed, "split_by": streams.split_by,
                "transfer_nats": {f"{n}:{c}": table[(n, c)].transfer_nats for n, c in table},
                "transfer_ci": {f"{n}:{c}": list(table[(n, c)].ci) for n, c in table},
                "transfer_p": {f"{n}:{c}": table[(n, c)].p_value for n, c in table},
-               "supported": {f"{n}:{c}": table[(n, c)].supported for n, c in table}}
+               "supported": {f"{n}:{c}": table[(n, c)].supported for n, c in table},
+               "null_mean_sd": {f"{n}:{c}": [table[(n, c)].null_mean, table[(n, c)].null_sd]
+                                for n, c in table},
+               "rate_nats": {f"{n}:{c}": table[(n, c)].rate_nats for n, c in table}}
     print(json.dumps(summary))
     return 0
 

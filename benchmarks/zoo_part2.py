@@ -13,8 +13,10 @@ import argparse
 import platform
 import time
 
+from ibtf.models.fair.zoo_checks import SWEEP_MODES
 
-SECTIONS = ("checks", "details", "sweep", "ctrl")
+
+SECTIONS = ("checks", "details", "sweep", "estimators", "ctrl")
 NAMES = ("ctrl_delta_r_orthogonal", "ctrl_delta_r_shared", "shift_invariant", "vsd_nuisance",
          "vsd_accuracy", "farcon_dp_gap", "farcon_probe", "farcon_accuracy",
          "club_vclub_bound", "club_leakage", "club_utility")
@@ -61,7 +63,7 @@ def _details(quick):
     return lines
 
 
-def _sweep():
+def _sweep(modes=None, seeds=(0,), adversary_input="raw"):
     """The CLUB lambda sweep of every configuration, with the issue's pass rule at the top."""
     from ibtf.models.fair.zoo_checks import SWEEP_MODES, club_experiment, club_sweep_passes
 
@@ -69,17 +71,40 @@ def _sweep():
              "Pass: at the largest lambda the s-probe on sampled z is within 0.03 of chance and "
              "u accuracy within 0.03 of lambda = 0 (u from the utility head; a fresh u-probe on "
              "sampled z for the reconstructing privacy funnel).\n",
-             "| configuration | beta | lambda | u accuracy | s-probe (sampled z) | "
+             "| configuration | seed | beta | lambda | u accuracy | s-probe (sampled z) | "
              "s-probe (posterior mean) | chance | passed (s / u) |",
-             "|---|---|---|---|---|---|---|---|"]
-    for mode in SWEEP_MODES:
-        result = club_experiment(False, 0, mode)
+             "|---|---|---|---|---|---|---|---|---|"]
+    for mode, seed in ((m, s) for m in modes or SWEEP_MODES for s in seeds):
+        result = club_experiment(False, seed, mode, adversary_input=adversary_input)
         verdict = "/".join("yes" if ok else "no" for ok in club_sweep_passes(result))
         for lam, r in result["lambdas"].items():
             last = lam == result["lambda_max"]
-            lines.append(f"| {mode} | {result['beta']:g} | {lam:g} | {r['u_acc']:.4f} | "
+            lines.append(f"| {mode} | {seed} | {result['beta']:g} | {lam:g} | {r['u_acc']:.4f} | "
                          f"{r['s_probe']:.4f} | {r['s_probe_mean']:.4f} | "
                          f"{result['base_rate']:.4f} | {verdict if last else ''} |")
+            print(lines[-1], flush=True)
+    return lines
+
+
+def _estimators(seeds=(0, 1, 2)):
+    """The quick CLUB check (IB + leakage) with each leakage estimator, over seeds."""
+    from ibtf.models.fair.zoo_checks import club_experiment, club_sweep_passes
+
+    lines = ["\n### CLUB check with each leakage estimator (quick settings, seeds "
+             f"{', '.join(map(str, seeds))})\n",
+             "vclub: the checks' estimator; jsd / ratio: the package's `jsd_lower_bound` and "
+             "density-ratio `classifier_loss` on the critic head(z)[s].\n",
+             "| leakage | seed | chance | u accuracy λ = 0 / largest | s-probe (sampled z) "
+             "λ = 0 / largest | s-probe (mean) at largest | passed (s / u) |",
+             "|---|---|---|---|---|---|---|"]
+    for leakage in ("vclub", "jsd", "ratio"):
+        for seed in seeds:
+            r = club_experiment(True, seed, "club", leakage=leakage)
+            free, top = r["lambdas"][0.0], r["lambdas"][r["lambda_max"]]
+            verdict = "/".join("yes" if ok else "no" for ok in club_sweep_passes(r))
+            lines.append(f"| {leakage} | {seed} | {r['base_rate']:.4f} | {free['u_acc']:.4f} / "
+                         f"{top['u_acc']:.4f} | {free['s_probe']:.4f} / {top['s_probe']:.4f} | "
+                         f"{top['s_probe_mean']:.4f} | {verdict} |")
             print(lines[-1], flush=True)
     return lines
 
@@ -91,6 +116,12 @@ def main(argv=None):
                         default=["quick", "full"], help="which checks to run")
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS),
                         help="what to run")
+    parser.add_argument("--sweep-modes", nargs="+", choices=SWEEP_MODES, default=SWEEP_MODES,
+                        help="the CLUB configurations the sweep runs")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0],
+                        help="seeds of the sweep and of the estimator comparison")
+    parser.add_argument("--adversary-input", choices=("raw", "whitened"), default="raw",
+                        help="what the sweep's sensitive head reads (CLUBModel.adversary_input)")
     parser.add_argument("--out", default="benchmarks/results/zoo_part2_raw.md",
                         help="markdown file, rewritten after every row")
     args = parser.parse_args(argv)
@@ -100,7 +131,8 @@ def main(argv=None):
     lines = ["# Model zoo, part 2: value vs truth\n",
              f"Machine: 2-core CPU shared with other jobs ({platform.machine()}), no GPU; "
              f"TensorFlow {tf.__version__}; date {time.strftime('%Y-%m-%d', time.gmtime())}. "
-             "Seed 0. Seconds are wall time on the shared machine.\n",
+             "Checks: seed 0; sweep and estimators: seeds "
+             f"{', '.join(map(str, args.seeds))}. Seconds are wall time on the shared machine.\n",
              "| check | mode | value | truth | tolerance | passed | seconds |",
              "|---|---|---|---|---|---|---|"]
     modes = [mode == "quick" for mode in args.modes]
@@ -121,7 +153,10 @@ def main(argv=None):
         lines += _details(quick)
         write()
     if "sweep" in args.sections and False in modes:
-        lines += _sweep()
+        lines += _sweep(args.sweep_modes, args.seeds, args.adversary_input)
+        write()
+    if "estimators" in args.sections:
+        lines += _estimators(args.seeds)
         write()
     from ibtf.models.ratereduction.zoo_checks import ctrl_digits_experiment
     for quick in modes if "ctrl" in args.sections else ():

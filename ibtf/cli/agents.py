@@ -3,6 +3,7 @@
     ibtf agents collect --env CartPole-v1 --policy random --steps 4000 --seed 0 --out pole.csv
     ibtf forecast fit pole.csv --id-col episode --time-col step --source action \\
         --target obs_1 --history 4
+    (--placebo adds placebo_action, an independent run's actions: --source placebo_action)
 """
 import argparse
 import json
@@ -33,6 +34,10 @@ def add_parser(subparsers):
     collect.add_argument("--seed", type=int, default=0)
     collect.add_argument("--keep-partial", action="store_true",
                          help="keep the last episode when the steps ran out inside it")
+    collect.add_argument("--placebo", action="store_true",
+                         help="add a column placebo_action: the actions of an independent run of "
+                              "the same environment and policy (another seed), a source that "
+                              "carries no information about the observations by construction")
     collect.add_argument("--out", required=True, help="CSV file to write")
     collect.set_defaults(func=run_collect)
 
@@ -58,6 +63,10 @@ def run_collect(args):
         # An episode is complete when its last row is terminal: the next row starts anew.
         partial = int((rows["episode"] == last).sum())
         rows = rows[rows["episode"] != last]
+    if args.placebo:
+        from ibtf.streams.agents import placebo_actions
+        rows = rows.assign(placebo_action=placebo_actions(rows, args.env, args.policy,
+                                                          args.seed)["action"].to_numpy())
     tmp = args.out + ".tmp"
     rows.to_csv(tmp, index=False)
     os.replace(tmp, args.out)

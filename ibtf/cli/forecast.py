@@ -90,6 +90,10 @@ def _data_args(parser):
     parser.add_argument("--time-col", default=None,
                         help="time column (default: rows are consecutive steps)")
     parser.add_argument("--id-col", default=None, help="series id column, for many series")
+    parser.add_argument("--split-by", default="auto", choices=("auto", "rows", "series"),
+                        help="rows: cut every series 70/15/15 in time order; series: hold out "
+                             "whole series in order (many short episodes); auto: series for "
+                             ">= 20 series whose held-out part would be shorter than a window")
     parser.add_argument("--history", type=int, default=16, help="past steps per window (L)")
     parser.add_argument("--horizon", type=int, default=1, help="steps forecast (H)")
     parser.add_argument("--epochs", type=int, default=60, help="most epochs per model")
@@ -140,7 +144,8 @@ def _streams(args):
         time_col = STEP_COL
     streams = PairedStreams(frame, time_col=time_col, source_cols=args.source,
                             target_cols=args.target, id_col=args.id_col, history=args.history,
-                            horizon=args.horizon, nan_policy=args.nan_policy)
+                            horizon=args.horizon, nan_policy=args.nan_policy,
+                            split_by=args.split_by)
     streams.check_informative()
     return streams
 

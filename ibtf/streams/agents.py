@@ -5,14 +5,21 @@ the buffer as a ``tf.data.Dataset``.
 The transfer measured on such data is ``TE(A -> O_j) = I(O_j,t+1; A_t-L+1..t | O_j,t-L+1..t)``:
 how much the agent's actions tell about the next observation beyond that observation's own
 past (Schreiber 2000). In CartPole the action is the force's sign, so it enters every velocity
-at the next step; a placebo with the actions shuffled within each episode keeps their marginal
-distribution and removes the link, so its transfer must be 0.
+at the next step; a placebo source that keeps the actions' law but not their link to the
+observations must show a transfer of 0.
+
+A within-episode shuffle is not such a placebo on short episodes: the shuffled history window
+often holds the action actually taken at the last step (in about 4 of every n windows of an
+n-step episode), and every window keeps its episode's share of each action. `placebo_actions`
+takes the actions of an independent run of the same policy instead: independent of the rows'
+observations by construction.
 """
 import contextlib
 import importlib
 import io
 
-__all__ = ["POLICIES", "buffer_rows", "buffer_windows_dataset", "collect", "import_tf_agents"]
+__all__ = ["POLICIES", "buffer_rows", "buffer_windows_dataset", "collect", "import_tf_agents",
+           "independent_seed", "placebo_actions"]
 
 
 def import_tf_agents(module=None):
@@ -118,6 +125,40 @@ def buffer_rows(buffer):
     for j in range(obs.shape[1]):
         frame[f"obs_{j}"] = obs[:, j]
     return frame
+
+
+def independent_seed(seed):
+    """The seed of the placebo's independent run: another stream than ``seed`` (and than the
+    small seeds a user runs next to it), derived with numpy's ``SeedSequence``."""
+    import numpy as np
+    return int(np.random.SeedSequence([int(seed), 0x91ACEB0]).generate_state(1)[0] % (2**31 - 1))
+
+
+def placebo_actions(rows, env="CartPole-v1", policy="random", seed=0):
+    """The rows with their ``action`` column replaced by the actions of an independent run.
+
+    The same environment and policy are run again (`collect`) from another seed
+    (`independent_seed`), and its actions, in the order taken, are laid over ``rows`` in
+    order: each episode gets a stretch of the other run's actions as long as itself. The
+    other run shares no random draw with these rows (environment resets and policy draws come
+    from another seed), so the placebo carries no information about the observations by
+    construction, while keeping the policy's actions: exactly their joint law for a policy
+    without memory (the random one, whose actions are i.i.d.), and each stretch's dynamics up
+    to the other run's episode seams otherwise. The placebo's transfer to any observation is
+    0, and a test that claims it has a false positive (a within-episode shuffle is not such a
+    null; see the module notes).
+
+    Args:
+      rows: a frame of `buffer_rows` (the run to be given placebo actions).
+      env, policy: those of the run. seed: the run's seed (the placebo's is derived from it).
+
+    Returns:
+      A copy of ``rows`` with the placebo actions.
+    """
+    other = buffer_rows(collect(env, policy, steps=len(rows) + 1, seed=independent_seed(seed)))
+    if len(other) < len(rows):          # boundary rows only add rows: never, but say so
+        raise RuntimeError(f"the independent run gave {len(other)} rows for {len(rows)}")
+    return rows.assign(action=other["action"].to_numpy()[:len(rows)])
 
 
 def buffer_windows_dataset(buffer, source="action", target="obs_1", *, history=4, horizon=1,

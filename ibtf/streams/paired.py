@@ -12,7 +12,7 @@ import numpy as np
 from ibtf.streams.scaling import StreamScaler
 from ibtf.streams.tables import read_table
 from ibtf.streams.splits import (TEST, TRAIN, VAL, chronological_labels, fold_labels,
-                                 rolling_origin_folds)
+                                 rolling_origin_folds, series_labels)
 from ibtf.streams.validation import SEGMENT_COL, validate_streams
 from ibtf.streams.windows import WindowArrays, sliding_windows, valid_window_starts
 
@@ -40,6 +40,14 @@ class PairedStreams:
       time_col, source_cols, target_cols, id_col: columns (see `validate_streams`).
       history: L, past steps per window. horizon: H, future steps forecast.
       split: (train, val, test) fractions of each series' rows, in time order.
+      split_by: ``"rows"``: every series is cut by ``split`` in time order; ``"series"``: whole
+        series are held out in the panel's order (`series_labels`: the series starting in the
+        first 70% of rows train, ...), for panels of short exchangeable series such as an
+        agent's episodes, where a per-series cut would score only their last steps (the states
+        just before a CartPole episode ends, never seen in training); ``"auto"`` (default):
+        ``"series"`` for a panel of at least 20 series whose median series' held-out part is
+        shorter than one window (history + horizon), else ``"rows"``. ``self.split_by`` holds
+        the one used.
       nan_policy, spacing, sort: see `validate_streams`.
 
     Attributes:
@@ -54,10 +62,11 @@ class PairedStreams:
     """
 
     def __init__(self, frame, *, time_col, source_cols, target_cols, id_col=None, history,
-                 horizon=1, split=(0.7, 0.15, 0.15), nan_policy="error", spacing="error",
-                 sort=False):
+                 horizon=1, split=(0.7, 0.15, 0.15), split_by="auto", nan_policy="error",
+                 spacing="error", sort=False):
         self._kwargs = dict(time_col=time_col, id_col=id_col, history=history, horizon=horizon,
-                            split=split, nan_policy=nan_policy, spacing=spacing, sort=sort)
+                            split=split, split_by=split_by, nan_policy=nan_policy,
+                            spacing=spacing, sort=sort)
         self._raw_frame = frame
         self.history = _positive_int(history, "history")
         self.horizon = _positive_int(horizon, "horizon")
@@ -84,7 +93,13 @@ class PairedStreams:
             edges = np.concatenate([[0], change, [len(clean)]])
             bounds = list(zip(edges[:-1], edges[1:]))
         self._bounds = bounds
-        self._labels = self._labels_for(lambda n: chronological_labels(n, self.split_fractions))
+        self.split_by = _resolve_split_by(split_by, id_col, [hi - lo for lo, hi in bounds],
+                                          self.split_fractions, self.history + self.horizon)
+        if self.split_by == "series":
+            self._labels = series_labels([hi - lo for lo, hi in bounds], self.split_fractions)
+        else:
+            self._labels = self._labels_for(
+                lambda n: chronological_labels(n, self.split_fractions))
         if not (self._labels == TRAIN).any():
             raise ValueError("the training split has no rows: raise the train fraction of split")
         self.scaler = self._fit_scaler(self._labels)
@@ -278,6 +293,27 @@ class PairedStreams:
         what = f"backtest fold {fold.index}"
         return (self._windows(labels, TRAIN, f"{what} (train)", scaled, scaler),
                 self._windows(labels, TEST, f"{what} (test)", scaled, scaler), scaler)
+
+
+SPLIT_BY = ("auto", "rows", "series")
+_MIN_PANEL = 20      # series needed before "auto" holds whole series out
+
+
+def _resolve_split_by(split_by, id_col, lengths, fractions, window):
+    """"rows" or "series" (`PairedStreams`' ``split_by``)."""
+    if split_by not in SPLIT_BY:
+        raise ValueError(f"split_by={split_by!r} must be 'rows' (each series cut in time order), "
+                         "'series' (whole series held out, in the panel's order) or 'auto'")
+    if split_by == "series" and id_col is None:
+        raise ValueError("split_by='series' needs an id_col naming the series (episodes)")
+    if split_by != "auto":
+        return split_by
+    held_out = [f for f in fractions[1:] if f > 0]
+    if id_col is None or len(lengths) < _MIN_PANEL or not held_out:
+        return "rows"
+    # A per-series cut whose held-out part is shorter than one window scores only the
+    # series' last steps, with histories from training rows.
+    return "series" if np.median(lengths) * min(held_out) < window else "rows"
 
 
 def _names(cols):

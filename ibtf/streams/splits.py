@@ -10,7 +10,7 @@ import dataclasses
 import numpy as np
 
 __all__ = ["TRAIN", "VAL", "TEST", "UNUSED", "BacktestFold", "chronological_labels",
-           "rolling_origin_folds", "fold_labels"]
+           "series_labels", "rolling_origin_folds", "fold_labels"]
 
 TRAIN, VAL, TEST, UNUSED = 0, 1, 2, -1
 
@@ -45,6 +45,36 @@ def chronological_labels(n_rows, fractions=(0.7, 0.15, 0.15)):
     labels[:n_train] = TRAIN
     labels[n_train:n_train + n_val] = VAL
     return labels
+
+
+def series_labels(lengths, fractions=(0.7, 0.15, 0.15)):
+    """Row labels of a panel split by whole series, in the panel's order: the series that start
+    in the first ``f_train`` of its rows train, those in the next ``f_val`` validate, the rest
+    test (each series keeps one label).
+
+    For a panel of many short, exchangeable series (an agent's episodes, trials) the per-series
+    cut of `chronological_labels` holds out only the last steps of every series, a biased
+    sample of its states (a CartPole episode's last steps are those where the pole falls, which
+    training never sees); whole held-out series are drawn like the training ones, and the split
+    is still chronological across the panel (Bergmeir & Benitez 2012, "On the use of
+    cross-validation for time series predictor evaluation", Information Sciences 191: blocked
+    held-out data).
+
+    Args:
+      lengths: rows per series, in order.
+      fractions: (train, val, test), summing to 1.
+
+    Returns:
+      int8 [sum(lengths)] labels (0 train, 1 val, 2 test).
+    """
+    fractions = _check_fractions(fractions)
+    lengths = np.asarray(lengths, np.int64)
+    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])      # each series' first row
+    total = int(lengths.sum())
+    cut_train = fractions[0] * total
+    cut_val = (fractions[0] + fractions[1]) * total
+    label = np.where(first < cut_train, TRAIN, np.where(first < cut_val, VAL, TEST))
+    return np.repeat(label, lengths).astype(np.int8)
 
 
 @dataclasses.dataclass(frozen=True)

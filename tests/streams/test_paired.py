@@ -147,3 +147,35 @@ def test_csv_panel_with_date_strings_and_interleaved_rows(tmp_path):
     b_windows = w.target_future[w.series == "b"]
     assert (b_windows >= 1000).all() and (w.target_future[w.series == "a"] < 1000).all()
     np.testing.assert_array_equal(b_windows[0, :, 0], [1005, 1006])
+
+
+def _episodes(lengths):
+    parts = []
+    for k, n in enumerate(lengths):
+        parts.append(pd.DataFrame({"ep": k, "step": np.arange(n), "x": np.sin(np.arange(n) + k),
+                                   "y": np.arange(n) + 1000.0 * k}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_a_panel_of_short_episodes_holds_out_whole_episodes():
+    rng = np.random.default_rng(0)
+    frame = _episodes(rng.integers(12, 30, size=40))
+    kw = dict(time_col="step", source_cols="x", target_cols="y", id_col="ep", history=4)
+    s = PairedStreams(frame, **kw)
+    # Median ~20 rows: a 15% cut would leave ~3 held-out rows per episode, under one window (5).
+    assert s.split_by == "series"
+    episode = {split: set(np.floor(s.windows(split).target_future[:, 0, 0] / 1000))
+               for split in ("train", "val", "test")}
+    assert not (episode["train"] & episode["val"]) and not (episode["val"] & episode["test"])
+    assert max(episode["train"]) < min(episode["val"]) <= max(episode["val"]) < \
+        min(episode["test"])
+    # Test windows start at each episode's beginning, not only at its last steps.
+    assert (s.windows("test").target_history[:, 0, 0] % 1000 == 0).sum() == len(episode["test"])
+    assert PairedStreams(frame, split_by="rows", **kw).split_by == "rows"
+    assert PairedStreams(_episodes([200] * 40), **kw).split_by == "rows"      # long series
+    assert PairedStreams(_episodes([20] * 5), **kw).split_by == "rows"        # few series
+    with pytest.raises(ValueError, match="split_by='series' needs an id_col"):
+        PairedStreams(frame.drop(columns="ep").assign(step=np.arange(len(frame))), split_by=
+                      "series", **{**kw, "id_col": None})
+    with pytest.raises(ValueError, match="split_by='episodes' must be"):
+        PairedStreams(frame, split_by="episodes", **kw)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from ibtf.streams.splits import (TEST, TRAIN, UNUSED, VAL, chronological_labels, fold_labels,
-                                 rolling_origin_folds)
+                                 rolling_origin_folds, series_labels)
 
 
 def test_chronological_labels_are_ordered_blocks():
@@ -36,3 +36,16 @@ def test_fold_errors():
         rolling_origin_folds(0, 5)
     with pytest.raises(ValueError, match="leaving no training rows"):
         fold_labels(10, rolling_origin_folds(3, 5)[0])
+
+
+def test_series_labels_hold_out_whole_series_in_order():
+    # 10 series of 10 rows: series 0-6 start in the first 70 rows, 7 and 8 in the next 15
+    # (rows 70, 80), series 9 at row 90 tests.
+    labels = series_labels([10] * 10, (0.7, 0.15, 0.15))
+    np.testing.assert_array_equal(labels, [TRAIN] * 70 + [VAL] * 20 + [TEST] * 10)
+    # Unequal lengths: a series keeps one label, decided by the row it starts at (rows 0, 50,
+    # 55 before the cut at 60 train; 75 before 80 validates; 80 tests).
+    labels = series_labels([50, 5, 20, 5, 20], (0.6, 0.2, 0.2))
+    np.testing.assert_array_equal(labels, [TRAIN] * 75 + [VAL] * 5 + [TEST] * 20)
+    with pytest.raises(ValueError, match="split"):
+        series_labels([10, 10], (0.5, 0.6, -0.1))

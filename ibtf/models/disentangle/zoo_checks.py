@@ -75,10 +75,11 @@ MATCH_BETAS = (1.0, 2.0, 4.0)
 
 
 def matched_betavae(quick, seed, betas=MATCH_BETAS):
-    """The beta-VAE run whose reconstruction is closest to FactorVAE's (Kim & Mnih 2018 compare
-    the two at equal reconstruction error, Fig. 5): ``(beta, score, recon_nats)`` of each beta in
-    `betas` is trained with the same data and networks and the one with the smallest
-    |recon - recon_FactorVAE| is returned, with FactorVAE's ``(score, recon_nats)``."""
+    """FactorVAE and beta-VAE at (nearly) equal reconstruction, as Kim & Mnih 2018 compare them
+    (Fig. 5): trains a beta-VAE for each beta in `betas` (same data and networks) and returns
+    ``(factor, matched, runs)``: FactorVAE's ``(score, recon_nats)``, the run
+    ``(beta, score, recon_nats)`` whose reconstruction is closest to FactorVAE's, and all runs.
+    """
     factor = train_factorvae(quick, seed)
     runs = [(beta, *train_factorvae(quick, seed, gamma=0.0, beta=beta)) for beta in betas]
     return factor, min(runs, key=lambda run: abs(run[2] - factor[1])), runs

@@ -9,12 +9,13 @@ from ibtf.estimators.vclub import vclub_upper_bound
 from ibtf.layers.gaussian import GaussianBottleneck
 from ibtf.models.base import IBModel, check_array
 
-__all__ = ["CLUBModel", "MODES", "categorical_critic_scores", "categorical_log_likelihoods",
-           "conditional_vclub"]
+__all__ = ["CLUBModel", "MODES", "batch_whiten", "categorical_critic_scores",
+           "categorical_log_likelihoods", "conditional_vclub"]
 
 UTILITIES = ("classify", "reconstruct")
 COMPLEXITIES = ("kl", "conditional_kl", "deterministic")
 LEAKAGES = ("vclub", "jsd", "ratio", "adversary", "none")
+ADVERSARY_INPUTS = ("raw", "whitened")
 _LN2 = float(np.log(2.0))
 
 # The named special cases of the CLUB family (Razeghi et al. 2023, Table 1), as configurations.
@@ -45,6 +46,23 @@ def categorical_critic_scores(logits, labels):
     """
     return tf.matmul(tf.one_hot(labels, logits.shape[-1], dtype=logits.dtype), logits,
                      transpose_b=True)
+
+
+def batch_whiten(z, floor=1e-6):
+    """PCA-whitens codes [B, d] with the batch's own mean and covariance (held fixed).
+
+    ``(z - m) V diag(w)^-1/2`` with ``cov = V diag(w) V^T`` of the batch; eigenvalues below
+    ``floor`` times the largest are raised to it. The statistics are stop-gradient constants, so
+    a head on whitened codes is an affine change of its input: it reads a direction of small
+    variance as well as a large one (what a deterministic encoder otherwise hides s in).
+    """
+    stats = tf.stop_gradient(z)
+    mean = tf.reduce_mean(stats, axis=0)
+    centred = stats - mean
+    n = tf.cast(tf.maximum(tf.shape(z)[0] - 1, 1), z.dtype)
+    w, v = tf.linalg.eigh(tf.matmul(centred, centred, transpose_a=True) / n)
+    w = tf.maximum(w, floor * tf.reduce_max(w) + 1e-12)
+    return tf.matmul(z - mean, v) * tf.math.rsqrt(w)
 
 
 def conditional_vclub(log_likelihoods, groups):
@@ -93,7 +111,13 @@ class CLUBModel(IBModel):
       joint and product pairs that the classifier attains (value reported:
       ``classifier_mi_estimate``, the plug-in MI). ``adversary``
       instead maximises that decoder's cross-entropy (gradient-reversal style, Edwards & Storkey
-      2016); ``conditional_leakage`` gives the decoder u and takes negatives within u, i.e.
+      2016). ``adversary_input="whitened"`` feeds the head batch-whitened codes
+      (``batch_whiten``): a noiseless code can keep s in a direction of small variance that a
+      head on raw codes does not resolve (deterministic IB, lambda = 10: code covariance
+      eigenvalues 0.21 / 0.009 / 0.004 / 0.001; the head refitted on the frozen raw codes reads
+      s at 0.51, on whitened codes at 0.56, chance 0.51). Training with it did not remove that
+      leak reliably (benchmarks/results/zoo_part2.md), so it is an option, not a default.
+      ``conditional_leakage`` gives the decoder u and takes negatives within u, i.e.
       I(Z; S | U) (the conditional privacy funnel).
 
     ``MODES`` maps the named cases (ib, privacy_funnel, deterministic_ib, ceb, conditional_pf,
@@ -109,7 +133,7 @@ class CLUBModel(IBModel):
                  hidden_units=(64, 64), beta=1e-2, gamma=1.0, leakage_weight=1.0,
                  utility="classify", complexity="kl", leakage="vclub",
                  conditional_leakage=False, adversary_units=(64, 64), adversary_steps=5,
-                 adversary_learning_rate=3e-3, seed=0, **kwargs):
+                 adversary_learning_rate=3e-3, adversary_input="raw", seed=0, **kwargs):
         super().__init__(beta=beta, **kwargs)
         for name, value, low in (("input_dim", input_dim, 1), ("num_utility", num_utility, 2),
                                  ("num_sensitive", num_sensitive, 2),
@@ -149,6 +173,7 @@ class CLUBModel(IBModel):
             raise ValueError(f"adversary_steps={adversary_steps!r} must be an integer >= 1")
         self.adversary_steps = adversary_steps
         self.adversary_learning_rate = float(adversary_learning_rate)
+        self.adversary_input = _choice(adversary_input, ADVERSARY_INPUTS, "adversary_input")
         self.adversary_optimizer = keras.optimizers.Adam(self.adversary_learning_rate)
         self.trackers = {n: keras.metrics.Mean(name=n) for n in
                          ("loss", "complexity_nats", "utility_loss", "leakage_nats", "s_ce")}
@@ -186,6 +211,8 @@ class CLUBModel(IBModel):
         return tf.nn.relu(self._apply(self.encoder_layers, x))
 
     def _adversary(self, z, u):
+        if self.adversary_input == "whitened":
+            z = batch_whiten(z)
         if self.conditional_leakage:
             z = tf.concat([z, tf.one_hot(u, self.num_utility, dtype=z.dtype)], axis=-1)
         return self._apply(self.adversary_layers, z)
@@ -320,5 +347,6 @@ class CLUBModel(IBModel):
                       conditional_leakage=self.conditional_leakage,
                       adversary_units=list(self.adversary_units),
                       adversary_steps=self.adversary_steps,
-                      adversary_learning_rate=self.adversary_learning_rate, seed=self.seed)
+                      adversary_learning_rate=self.adversary_learning_rate,
+                      adversary_input=self.adversary_input, seed=self.seed)
         return config

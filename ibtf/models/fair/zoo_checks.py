@@ -46,11 +46,12 @@ def _club_config(mode, leakage="vclub"):
 @functools.lru_cache(maxsize=None)
 def club_experiment(quick=True, seed=0, mode="club", beta=None, lambdas=None,
                     adversary_steps=5, adversary_learning_rate=3e-3, leakage="vclub",
-                    batch_size=256, epochs=None):
+                    batch_size=256, epochs=None, adversary_input="raw"):
     """Trains CLUBModel configured as `mode` at lambda = 0 (unconstrained) and growing lambda.
 
     `leakage` picks the estimator of I(Z; S) that lambda weighs: ``vclub`` (the checks'), or
-    the package's ``jsd`` / ``ratio`` (benchmark rows).
+    the package's ``jsd`` / ``ratio`` (benchmark rows); `adversary_input` what its head reads
+    (``raw`` codes, or ``whitened`` per batch).
 
     Returns a dict: ``base_rate``, ``u_bayes``, and per lambda ``u_acc`` (the utility head's u
     accuracy; for the reconstructing privacy funnel a fresh u-probe on sampled codes),
@@ -74,7 +75,8 @@ def club_experiment(quick=True, seed=0, mode="club", beta=None, lambdas=None,
     for lam in lambdas:
         model = CLUBModel(train.x.shape[1], latent_dim=4, beta=beta, leakage_weight=lam,
                           adversary_units=(128, 128), adversary_steps=adversary_steps,
-                          adversary_learning_rate=adversary_learning_rate, seed=seed,
+                          adversary_learning_rate=adversary_learning_rate,
+                          adversary_input=adversary_input, seed=seed,
                           **_club_config(mode, leakage))
         model.compile(_adam())
         model.fit(train.x, {"u": train.u, "s": train.s}, batch_size=batch_size, epochs=epochs,

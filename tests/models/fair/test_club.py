@@ -118,3 +118,25 @@ def test_jsd_and_ratio_leakage_train_with_finite_terms_and_reject_conditional():
         assert all(np.isfinite(v[-1]) for v in logs.values())
         with pytest.raises(ValueError, match="conditional_leakage"):
             CLUBModel(8, leakage=leakage, conditional_leakage=True)
+
+
+def test_batch_whiten_gives_identity_covariance_and_ignores_the_scale_of_a_direction():
+    from ibtf.models.fair.club import batch_whiten
+    rng = np.random.default_rng(0)
+    # a code that is almost one-dimensional: variances 1, 1e-2, 1e-4 along rotated axes
+    rotation, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    z = (rng.standard_normal((512, 3)) * [1.0, 0.1, 0.01]) @ rotation.T + 2.0
+    white = batch_whiten(tf.constant(z, tf.float32)).numpy()
+    np.testing.assert_allclose(white.mean(0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(np.cov(white.T), np.eye(3), atol=2e-3)
+    # shrinking the whole code leaves what the head sees unchanged (up to each axis's sign)
+    shrunk = batch_whiten(tf.constant(z * 1e-2, tf.float32)).numpy()
+    np.testing.assert_allclose(np.abs(shrunk), np.abs(white), atol=2e-3)
+
+
+def test_whitened_head_input_is_kept_in_the_config_and_checked():
+    model = CLUBModel.from_mode("deterministic_ib", 8, adversary_input="whitened")
+    assert CLUBModel.from_config(model.get_config()).adversary_input == "whitened"
+    assert CLUBModel.from_mode("deterministic_ib", 8).adversary_input == "raw"
+    with pytest.raises(ValueError, match="adversary_input"):
+        CLUBModel(8, adversary_input="scaled")
