@@ -91,10 +91,11 @@ def build(name, protocol="multivae", seed=0):
     settings = _settings(protocol)
     if name not in MODELS:
         raise ValueError(f"model {name!r} is unknown; choose from {list(MODELS)}")
+    scale = settings.get("expert_scale", "softplus")
     mods = [Modality((64,), likelihood="bernoulli", hidden_units=settings["hidden"], name="a",
-                     seed=seed),
+                     seed=seed, expert_scale=scale),
             Modality((64,), likelihood="bernoulli", hidden_units=settings["hidden"], name="b",
-                     seed=seed + 1000)]
+                     seed=seed + 1000, expert_scale=scale)]
     keras.utils.set_random_seed(seed)
     model = MODELS[name](mods, settings["latent_dim"], seed, settings)
     model.compile(keras.optimizers.Adam(settings["learning_rate"]))
