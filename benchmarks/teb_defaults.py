@@ -1,5 +1,6 @@
-"""Small-data defaults of `fit_teb` chosen by a benchmark: weight decay and early-stopping
-patience, scored on the validation windows of the real pairs (never the test windows).
+"""Small-data defaults of `fit_teb` chosen by a benchmark: weight decay, early-stopping
+patience, learning rate and seed ensembles, scored on the validation windows of the real pairs
+(never the test windows).
 
 For each setting, pair and seed: `fit_teb` with the defaults except that setting (no
 surrogates: the choice is about forecast skill), then the CRPS of the target-only and TEB
@@ -27,7 +28,7 @@ SMALL_PAIRS = ("lead_sales", "interest_inflation", "macro_consumption", "soi_rec
 # One knob at a time from the defaults (weight decay 1e-4, patience 6, learning rate 3e-3).
 SETTINGS = ({"weight_decay": 0.0}, {"weight_decay": 1e-4}, {"weight_decay": 1e-3},
             {"weight_decay": 1e-2}, {"patience": 3}, {"patience": 15},
-            {"learning_rate": 1e-3}, {"learning_rate": 1e-2})
+            {"learning_rate": 1e-3}, {"learning_rate": 1e-2}, {"ensemble": 3}, {"ensemble": 5})
 
 
 def run_one(name, settings, seed):
