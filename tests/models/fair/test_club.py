@@ -140,3 +140,16 @@ def test_whitened_head_input_is_kept_in_the_config_and_checked():
     assert CLUBModel.from_mode("deterministic_ib", 8).adversary_input == "raw"
     with pytest.raises(ValueError, match="adversary_input"):
         CLUBModel(8, adversary_input="scaled")
+
+
+def test_deterministic_ib_releases_its_quantized_code_and_roundtrips(tmp_path):
+    model = _model(**{**MODES["deterministic_ib"], "leakage": "vclub"})
+    logs = model.fit(DATA.x, LABELS, batch_size=128, epochs=1, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in logs.values())
+    code, rate = model.encode(DATA.x[:64])
+    offset = model.bottleneck.offset().numpy()
+    np.testing.assert_allclose(np.round(code.numpy() - offset), code.numpy() - offset,
+                               atol=1e-5)                        # on the grid: T = Q(y)
+    np.testing.assert_array_equal(model.sample_codes(DATA.x[:64], 1).numpy(), code.numpy())
+    assert rate.shape == (64,) and np.all(rate.numpy() >= 0)    # a code length in nats
+    assert_roundtrip(model, tmp_path / "dib", lambda m: m.encode(DATA.x[:5])[0])
