@@ -61,7 +61,8 @@ def test_mixture_prior_with_fixed_weights_keeps_them_uniform_and_untrained():
 
 def test_prior_configs_round_trip():
     for prior in (StandardNormalPrior(4), LearnedGaussianPrior(4), MixturePrior(3, 4, seed=2),
-                  MixturePrior(3, 4, seed=2, learn_weights=False), ConditionalGaussianPrior(4, learn_scale=False, min_scale=1e-3)):
+                  MixturePrior(3, 4, seed=2, learn_weights=False),
+                  ConditionalGaussianPrior(4, learn_scale=False, min_scale=1e-3)):
         clone = keras.layers.deserialize(keras.layers.serialize(prior))
         assert type(clone) is type(prior) and clone.get_config() == prior.get_config()
 
