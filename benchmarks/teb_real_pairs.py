@@ -139,6 +139,7 @@ def main(argv=None):
     parser.add_argument("--surrogates", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--distribution", default="auto", help="predictive family")
+    parser.add_argument("--ensemble", type=int, default=1, help="model pairs per fit (seeds)")
     parser.add_argument("--out", default="benchmarks/results/teb_real_pairs.jsonl")
     parser.add_argument("--summarise", metavar="JSONL", default=None,
                         help="print the tables of an output file and exit")
@@ -154,8 +155,10 @@ def main(argv=None):
              for name in pairs for kind in placebos]
     with open(args.out, "a") as out:
         for name, placebo, seed in jobs:
-            row = run_one(name, placebo, seed, args.surrogates, args.epochs,
-                          distribution=args.distribution)
+            settings = {"distribution": args.distribution}
+            if args.ensemble > 1:
+                settings["ensemble"] = args.ensemble
+            row = run_one(name, placebo, seed, args.surrogates, args.epochs, **settings)
             out.write(json.dumps(row) + "\n")
             out.flush()
             print(json.dumps(row), flush=True)

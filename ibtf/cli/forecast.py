@@ -112,6 +112,9 @@ def _data_args(parser):
                         help="predictive family ('auto': the family the target's least-squares "
                              "residuals support on the validation windows)")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--ensemble", type=int, default=1,
+                        help="model pairs trained from different seeds; each side predicts "
+                             "with the equal mixture of its members (k times the cost)")
     parser.add_argument("--nan-policy", default="error", choices=("error", "ffill", "drop"),
                         help="what to do with missing values")
 
@@ -174,8 +177,9 @@ class _Progress:
 
 def _fit_kwargs(args):
     """The fit settings, checked before any data is read."""
-    if args.epochs < 1 or args.batch_size < 1 or args.patience < 1:
-        raise ValueError("--epochs, --batch-size and --patience must be positive integers")
+    if min(args.epochs, args.batch_size, args.patience, args.ensemble) < 1:
+        raise ValueError("--epochs, --batch-size, --patience and --ensemble must be positive "
+                         "integers")
     if not args.learning_rate > 0 or not args.weight_decay >= 0 or not args.beta >= 0:
         raise ValueError("--learning-rate must be > 0, --weight-decay and --beta >= 0")
     lags = args.linear_lags
@@ -191,7 +195,7 @@ def _fit_kwargs(args):
     kwargs = dict(epochs=args.epochs, batch_size=args.batch_size, beta=args.beta,
                   distribution=args.distribution, seed=args.seed, patience=args.patience,
                   learning_rate=args.learning_rate, weight_decay=args.weight_decay,
-                  linear_lags=lags)
+                  linear_lags=lags, ensemble=args.ensemble)
     if getattr(args, "surrogates", None) is not None:
         if args.surrogates < 0:
             raise ValueError("--surrogates must be an integer >= 0")

@@ -16,9 +16,12 @@ class GaussianBottleneck(Bottleneck):
     """z ~ q(z|x) = N(mu(x), diag sigma(x)^2); rate = KL(q(z|x) || p(z)) in nats per example.
 
     mu and sigma are affine in the features: [mu, rho] = W x + b, and
-    sigma = softplus(rho + scale_shift) + min_scale, so the scale never reaches 0 and the rate is
-    never NaN. The rate is the analytic KL for Gaussian priors (standard, learned, conditional)
-    and the single-sample estimate ln q(z|x) - ln p(z) otherwise (mixture priors); its mean
+    sigma = softplus(rho + scale_shift) + min_scale (``scale_param="softplus"``), or
+    sigma = exp((rho + scale_shift) / 2) + min_scale (``"log_variance"``: rho is ln sigma^2, the
+    parameterization of Kingma & Welling 2014 and of most multimodal VAE code, e.g. MultiVae's
+    encoders), so the scale never reaches 0 and the rate is never NaN. The rate is the analytic
+    KL for Gaussian priors (standard, learned, conditional) and the single-sample estimate
+    ln q(z|x) - ln p(z) otherwise (mixture priors); its mean
     over data upper-bounds I(X; Z) (Alemi et al. 2017, "Deep Variational Information
     Bottleneck", eq. 13), or I(X; Z | C) with a conditional prior r(z|c).
 
@@ -29,6 +32,7 @@ class GaussianBottleneck(Bottleneck):
       scale_shift: added to rho before the softplus. Alemi et al. use -5, which starts the
         scales near 0.007 (a nearly deterministic code); 0 starts them near 0.7.
       min_scale: the floor on sigma.
+      scale_param: "softplus" or "log_variance" (above).
       inference: the code when not training: "mean" (mu) or "sample".
       rate_weight: None to return ``(code, rate)``; a float to add ``rate_weight * mean(rate)``
         as a layer loss and return the code alone (drop-in use in Sequential models).
@@ -50,12 +54,16 @@ class GaussianBottleneck(Bottleneck):
 
     def __init__(self, units, prior="standard_normal", scale_shift=0.0, min_scale=1e-4,
                  inference="mean", rate_weight=None, seed=None,
-                 kernel_initializer="glorot_uniform", **kwargs):
+                 kernel_initializer="glorot_uniform", scale_param="softplus", **kwargs):
         super().__init__(inference=inference, rate_weight=rate_weight, seed=seed, **kwargs)
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError(f"units={units!r} must be a positive integer (the code size)")
         if not min_scale > 0:
             raise ValueError(f"min_scale={min_scale!r} must be > 0 so the rate stays finite")
+        if scale_param not in ("softplus", "log_variance"):
+            raise ValueError(f"scale_param={scale_param!r} must be 'softplus' or "
+                             "'log_variance'")
+        self.scale_param = scale_param
         self.units = units
         self.scale_shift = float(scale_shift)
         self.min_scale = float(min_scale)
@@ -78,7 +86,10 @@ class GaussianBottleneck(Bottleneck):
     def posterior(self, features):
         """q(z|x) as a TFP distribution with batch shape [batch] and event shape [units]."""
         loc, raw = tf.split(self.params(features), 2, axis=-1)
-        scale = tf.nn.softplus(raw + self.scale_shift) + self.min_scale
+        if self.scale_param == "log_variance":
+            scale = tf.exp(0.5 * (raw + self.scale_shift)) + self.min_scale
+        else:
+            scale = tf.nn.softplus(raw + self.scale_shift) + self.min_scale
         return tfd.Independent(tfd.Normal(loc, scale), 1)
 
     def sample(self, posterior, num_samples=None, seed=None):
@@ -106,4 +117,5 @@ class GaussianBottleneck(Bottleneck):
         return {**super().get_config(), "units": self.units,
                 "prior": keras.layers.serialize(self.prior),
                 "scale_shift": self.scale_shift, "min_scale": self.min_scale,
+                "scale_param": self.scale_param,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}

@@ -92,6 +92,7 @@ def test_backtest_reports_each_fold(data_csv, capsys):
     (["--target", "y", "--history", "0"], "history"),
     (["--target", "y", "--surrogates", "-1"], "--surrogates"),
     (["--target", "y", "--linear-lags", "x"], "--linear-lags"),
+    (["--target", "y", "--ensemble", "0"], "--ensemble"),
     (["--target", "y", "--source", "flat"], "constant over the training rows"),
 ])
 def test_bad_input_is_one_stderr_line_and_exit_2(data_csv, capsys, extra, match):

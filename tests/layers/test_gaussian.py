@@ -99,6 +99,20 @@ def test_jit_and_plain_execution_agree():
     np.testing.assert_allclose(rate_a.numpy(), rate_b.numpy(), rtol=1e-5, atol=1e-5)
 
 
+def test_log_variance_parameterization_reads_the_raw_output_as_ln_sigma_squared():
+    layer = GaussianBottleneck(4, scale_param="log_variance", min_scale=1e-4, seed=2)
+    x = tf.random.stateless_normal([8, 5], seed=[3, 4]) * 2.0
+    _, rate = layer(x, training=False)
+    loc, scale = _posterior_params(layer, x)
+    raw = layer.params(x).numpy()[:, 4:].astype(np.float64)
+    np.testing.assert_allclose(scale, np.exp(raw / 2) + 1e-4, rtol=1e-5)
+    np.testing.assert_allclose(loc, layer.params(x).numpy()[:, :4], rtol=1e-6)
+    np.testing.assert_allclose(rate.numpy(), _diag_gaussian_kl(loc, scale, 0.0, 1.0), rtol=1e-4)
+    assert GaussianBottleneck.from_config(layer.get_config()).scale_param == "log_variance"
+    with pytest.raises(ValueError, match="scale_param"):
+        GaussianBottleneck(4, scale_param="exp")
+
+
 @pytest.mark.parametrize("prior", ["standard_normal", "learned_gaussian", "mixture"])
 def test_save_and_reload_round_trip(tmp_path, prior):
     inputs = keras.Input([6])

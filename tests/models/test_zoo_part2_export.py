@@ -33,6 +33,8 @@ def test_exports_load_and_agree_in_a_clean_process(tmp_path):
     s = np.array([0, 1, 1, 0], np.float32)
     models = {
         "club": (CLUBModel(8, hidden_units=(8, 8), adversary_units=(8,)), {"features": x8}),
+        "club_dib": (CLUBModel.from_mode("deterministic_ib", 8, hidden_units=(8, 8),
+                                         adversary_units=(8,)), {"features": x8}),
         "farcon": (FarconVAE(8, hidden_units=(8, 8)), {"features": x8, "sensitive": s}),
         "invariant": (InvariantBottleneck(2, hidden_units=(8, 8), adversary_units=(8,)),
                       {"features": x2}),

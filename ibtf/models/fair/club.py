@@ -95,8 +95,13 @@ class CLUBModel(IBModel):
 
     * C, the complexity, upper-bounds I(X; Z): ``kl`` = KL(q(z|x) || N(0, I)) (IB, PF);
       ``conditional_kl`` = KL(q(z|x) || r(z|u)) bounds I(X; Z | U) (CEB, Fischer 2020);
-      ``deterministic`` uses z = mu(x) and penalises ||mu||^2 / 2, the KL of N(mu, I) to
-      N(0, I) (the deterministic IB's noiseless encoder, Strouse & Schwab 2017).
+      ``deterministic`` is the deterministic IB (Strouse & Schwab 2017): C = H(T), the
+      entropy of a deterministic *discrete* code T = Q(y(x)) on unit bins
+      (``ibtf.layers.QuantizedBottleneck``; trained through T~ = y + U(-1/2, 1/2) with a
+      learned density, Balle et al. 2017). A noiseless continuous code has no finite
+      I(X; Z) or bounded-below h(Z), so an earlier form (z = mu(x), C = ||mu||^2 / 2) let the
+      encoder keep s in directions far below any resolution, where neither C nor the leakage
+      head saw it (s-probe 0.54-0.63 at lambda = 10, chance 0.50).
     * U, the utility loss: ``classify`` = cross-entropy of u from z (so -U lower-bounds
       I(U; Z) - H(U)); ``reconstruct`` = squared error of x from z (the privacy funnel's
       utility is I(X; Z) itself, here through a Gaussian decoder).
@@ -105,17 +110,16 @@ class CLUBModel(IBModel):
       ``ratio`` estimate I(Z; S) instead with the package's lower-bound estimators on the
       critic f(z, s) = head(z)[s] (``categorical_critic_scores``), the head trained in the same
       step on the estimator's own objective: ``jsd`` (Deep InfoMax, Hjelm et al. 2019) maximises
-      ``jsd_objective`` and the encoder minimises ``jsd_lower_bound`` (value: I_JS in nats);
+      ``jsd_objective`` and the encoder minimises the JS divergence it attains, ln 2 +
+      ``jsd_objective`` / 2 (value reported: ``jsd_lower_bound``, I_JS in nats);
       ``ratio`` (density-ratio classifier, Sugiyama et al. 2012) minimises ``classifier_loss``
       and the encoder minimises ln 2 - classifier_loss, the Jensen-Shannon divergence between
       joint and product pairs that the classifier attains (value reported:
       ``classifier_mi_estimate``, the plug-in MI). ``adversary``
       instead maximises that decoder's cross-entropy (gradient-reversal style, Edwards & Storkey
       2016). ``adversary_input="whitened"`` feeds the head batch-whitened codes
-      (``batch_whiten``): a noiseless code can keep s in a direction of small variance that a
-      head on raw codes does not resolve (deterministic IB, lambda = 10: code covariance
-      eigenvalues 0.21 / 0.009 / 0.004 / 0.001; the head refitted on the frozen raw codes reads
-      s at 0.51, on whitened codes at 0.56, chance 0.51). Training with it did not remove that
+      (``batch_whiten``), a head that reads directions of small variance as well as large
+      ones; tried against the earlier noiseless deterministic code, it did not remove its
       leak reliably (benchmarks/results/zoo_part2.md), so it is an option, not a default.
       ``conditional_leakage`` gives the decoder u and takes negatives within u, i.e.
       I(Z; S | U) (the conditional privacy funnel).
@@ -160,10 +164,16 @@ class CLUBModel(IBModel):
         self.seed = int(seed)
         self.encoder_layers = mlp_layers(self.hidden_units[:-1], self.hidden_units[-1], "relu",
                                          seed, "enc")
-        prior = "conditional" if complexity == "conditional_kl" else "standard_normal"
-        self.bottleneck = GaussianBottleneck(
-            latent_dim, prior=prior, seed=seed, name="bottleneck",
-            kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 5))
+        initializer = keras.initializers.GlorotUniform(seed=seed + 5)
+        if self.complexity == "deterministic":
+            from ibtf.layers.quantized import QuantizedBottleneck   # loads tensorflow-compression
+            self.bottleneck = QuantizedBottleneck(latent_dim, seed=seed, name="bottleneck",
+                                                  kernel_initializer=initializer)
+        else:
+            prior = "conditional" if complexity == "conditional_kl" else "standard_normal"
+            self.bottleneck = GaussianBottleneck(latent_dim, prior=prior, seed=seed,
+                                                 name="bottleneck",
+                                                 kernel_initializer=initializer)
         out = num_utility if utility == "classify" else input_dim
         self.utility_layers = mlp_layers(self.hidden_units, out, "relu", seed + 10, "util")
         self.adversary_layers = mlp_layers(self.adversary_units, num_sensitive, "relu",
@@ -225,19 +235,21 @@ class CLUBModel(IBModel):
         return [v for v in self.trainable_variables if id(v) not in adversary]
 
     def encode(self, x, training=False):
-        """(code, complexity [B]): the posterior mean (or a sample when training)."""
+        """(code, complexity [B]): the posterior mean (or a sample when training); for the
+        deterministic IB the quantized code T and its code length in nats."""
         features = self._features(x)
+        if self.complexity == "deterministic":
+            return self.bottleneck(features, training=training)
         posterior = self.bottleneck.posterior(features)
         mean = posterior.mean()
-        if self.complexity == "deterministic":
-            return mean, 0.5 * tf.reduce_sum(tf.square(mean), axis=-1)
         return (self.bottleneck.sample(posterior) if training else mean), None
 
     def sample_codes(self, x, seed=0):
-        """One draw z ~ q(z|x) per example (the released code of the stochastic encoder)."""
-        posterior = self.bottleneck.posterior(self._features(x))
+        """One draw z ~ q(z|x) per example (the released code of the stochastic encoder);
+        the deterministic IB releases its quantized code T."""
         if self.complexity == "deterministic":
-            return posterior.mean()
+            return self.encode(x)[0]
+        posterior = self.bottleneck.posterior(self._features(x))
         return self.bottleneck.sample(posterior, seed=tf.constant([self.seed, seed], tf.int32))
 
     def call(self, x, training=False):
@@ -254,12 +266,18 @@ class CLUBModel(IBModel):
 
         vCLUB (and the ``adversary`` / ``none`` settings, which report it): both are
         ``vclub_upper_bound`` (``conditional_vclub`` with ``conditional_leakage``). ``jsd``:
-        both are ``jsd_lower_bound`` (I_JS, with the JS objective's gradient). ``ratio``:
-        ``classifier_mi_estimate`` and ln 2 - ``classifier_loss``.
+        ``jsd_lower_bound`` (I_JS) and ln 2 + ``jsd_objective`` / 2, the Jensen-Shannon
+        divergence in nats between joint and product pairs that the critic attains (f-GAN:
+        sup J = 2 JS - ln 4). ``ratio``: ``classifier_mi_estimate`` and ln 2 -
+        ``classifier_loss`` (the same divergence: ``jsd_objective`` = -2 ``classifier_loss``).
+        The penalty is a divergence in nats for every estimator, so lambda means the same for
+        each; an earlier ``jsd`` penalty (``jsd_lower_bound``, whose gradient is that of
+        ``jsd_objective``) weighed it twice, i.e. ``jsd`` at lambda trained as ``ratio`` at
+        2 lambda.
         """
         if self.leakage == "jsd":
-            value = jsd_lower_bound(categorical_critic_scores(s_logits, s))
-            return value, value
+            scores = categorical_critic_scores(s_logits, s)
+            return jsd_lower_bound(scores), _LN2 + 0.5 * jsd_objective(scores)
         if self.leakage == "ratio":
             scores = categorical_critic_scores(s_logits, s)
             return classifier_mi_estimate(scores), _LN2 - classifier_loss(scores)
@@ -285,7 +303,7 @@ class CLUBModel(IBModel):
         with tf.GradientTape() as tape:
             features = self._features(x)
             if self.complexity == "deterministic":
-                code, rate = self.encode(x)
+                code, rate = self.bottleneck(features, training=True)
             else:
                 context = tf.one_hot(u, self.num_utility) \
                     if self.complexity == "conditional_kl" else None

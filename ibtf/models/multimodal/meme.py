@@ -64,7 +64,14 @@ class MEME(MultimodalVAE):
         at K = 10, 0.32 at K = 100 and 0.31 at K = 1000
         (``benchmarks/multimodal_meme_drift.py``). K = 10 is the paper's; use K >= 100
         where the posterior's information matters more than speed.
-      supervision_weight: gamma (the paper's bound: 1; its image-image code uses 10).
+      supervision_weight: gamma, the weight of ln q(t|s) in L(s, t) above. The paper's
+        bound (its eq. 5) has gamma = 1. The authors' released code (github.com/thwjoy/meme,
+        ``models/meme.py``) trains its image-image model (MNIST-SVHN) with gamma = 10: the
+        paired loss there is -[w (ln p(s|z) - ln q(t|z) - KL) + 10 ln q(t|s)]
+        (``classifier_scale_sup = 10``), the unpaired one unweighted. With a discrete
+        likelihood (Bernoulli, categorical) ln q(t|s) <= 0, so gamma > 1 keeps L(s, t) a
+        lower bound on ln p(s|t), a looser one; with densities it need not be. The digits
+        "multivae" protocol uses 10 (``ibtf.models.multimodal.protocol``).
       paired_marginals: add L(t) to each paired direction (the bound on ln p(s, t)).
     """
 

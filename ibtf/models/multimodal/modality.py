@@ -44,12 +44,15 @@ class Modality(keras.layers.Layer):
         2018 and Shi et al. 2019 rescale likelihoods of modalities of different sizes).
       latent_dim: set by the model.
       seed: seed of the expert's noise.
+      expert_scale: how the expert's scale is parameterized, "softplus" or "log_variance"
+        (the encoder outputs ln sigma^2, as MultiVae's encoders do): ``GaussianBottleneck``'s
+        ``scale_param``.
       name: the modality's name: letters, digits, underscores; it keys the input dict.
     """
 
     def __init__(self, shape, likelihood="gaussian", hidden_units=(128,), encoder=None,
                  decoder=None, scale=1.0, learn_scale=False, likelihood_weight=1.0,
-                 latent_dim=None, seed=0, name=None, **kwargs):
+                 latent_dim=None, seed=0, expert_scale="softplus", name=None, **kwargs):
         if name is None or not isinstance(name, str) or not _NAME.match(name) or \
                 name in RESERVED:
             raise ValueError(f"modality name={name!r} must be an identifier (letters, digits, "
@@ -75,6 +78,10 @@ class Modality(keras.layers.Layer):
         self.learn_scale = bool(learn_scale)
         self.likelihood_weight = float(likelihood_weight)
         self.seed = int(seed)
+        if expert_scale not in ("softplus", "log_variance"):
+            raise ValueError(f"modality {name!r}: expert_scale={expert_scale!r} must be "
+                             "'softplus' or 'log_variance'")
+        self.expert_scale = expert_scale
         self.size = int(np.prod(self.event_shape))
         if isinstance(encoder, dict):
             encoder = keras.layers.deserialize(encoder)
@@ -99,7 +106,8 @@ class Modality(keras.layers.Layer):
                                  f"{self.latent_dim}, not {latent_dim}")
             return
         self.latent_dim = int(latent_dim)
-        self.expert = GaussianBottleneck(self.latent_dim, seed=self.seed, name="expert")
+        self.expert = GaussianBottleneck(self.latent_dim, seed=self.seed, name="expert",
+                                         scale_param=self.expert_scale)
 
     def build(self, input_shape=None):
         if self.latent_dim is None:
@@ -158,7 +166,7 @@ class Modality(keras.layers.Layer):
                   "likelihood": self.likelihood, "hidden_units": list(self.hidden_units),
                   "scale": self.scale, "learn_scale": self.learn_scale,
                   "likelihood_weight": self.likelihood_weight, "latent_dim": self.latent_dim,
-                  "seed": self.seed}
+                  "seed": self.seed, "expert_scale": self.expert_scale}
         if self._custom_encoder:
             config["encoder"] = keras.layers.serialize(self.encoder)
         if self._custom_decoder:

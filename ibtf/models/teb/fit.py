@@ -36,6 +36,7 @@ from ibtf.metrics import forecast as fm
 from ibtf.models.baselines import (ARForecaster, ARXForecaster, NaiveForecaster,
                                    SeasonalNaiveForecaster)
 from ibtf.models.teb import residuals
+from ibtf.models.teb.ensemble import TEBEnsemble
 from ibtf.models.teb.forecaster import TEBForecaster
 from ibtf.models.teb.surrogate_test import effective_transfer, fit_surrogates, p_value
 from ibtf.resume import NonFiniteGuard
@@ -51,7 +52,7 @@ FIT_DEFAULTS = dict(epochs=60, batch_size=256, learning_rate=3e-3, weight_decay=
                     encoder="mlp", distribution="auto", linear_lags="auto", mode="joint",
                     patience=6, seed=0, verbose=0, jit_compile="auto", callbacks=(),
                     checkpoint_dir=None, surrogates=20, surrogate_kind="shift",
-                    strategy="default")
+                    strategy="default", ensemble=1)
 _CRPS_LEVELS = (np.arange(1, 100) - 0.5) / 99.0   # 99 evenly spread levels (midpoints)
 
 
@@ -60,12 +61,14 @@ class TEBFit:
     """A target-only and a TEB forecaster fitted on the same windows.
 
     Attributes:
-      teb, target_only: the `TEBForecaster`s. streams: the `PairedStreams` (or None).
-      epochs_target_only, epochs_teb: epochs run (early stopping on validation NLL).
+      teb, target_only: the `TEBForecaster`s (`TEBEnsemble`s with ``ensemble`` > 1).
+      streams: the `PairedStreams` (or None).
+      epochs_target_only, epochs_teb: epochs run (early stopping on validation NLL; the most
+        any ensemble member ran).
       seconds: wall time of both fits. config: the fit settings.
       surrogates: the `SurrogateNull` of the surrogate test (None when not run).
-      teb_initial_weights: the TEB model's weights before training (surrogate refits start
-        from them).
+      teb_initial_weights: each TEB member's weights before training, a list per member
+        (surrogate refits start from them).
     """
 
     teb: TEBForecaster
@@ -274,7 +277,7 @@ def _check_config(kwargs):
     if cfg["distribution"] not in ("auto", *residuals.FAMILIES):
         raise ValueError(f"distribution={cfg['distribution']!r} must be 'auto' or one of "
                          f"{residuals.FAMILIES}")
-    for key in ("epochs", "batch_size", "patience"):
+    for key in ("epochs", "batch_size", "patience", "ensemble"):
         if isinstance(cfg[key], bool) or not isinstance(cfg[key], (int, np.integer)) \
                 or cfg[key] < 1:
             raise ValueError(f"{key}={cfg[key]!r} must be a positive integer")
@@ -344,17 +347,40 @@ def fit_teb_windows(train, val, scaler, **kwargs):
     start = time.time()
     if cfg["distribution"] == "auto":
         cfg["distribution"], cfg["distribution_gains"] = _choose_distribution(train, val, cfg)
+    members = [_fit_member(train, val, scaler, cfg, m) for m in range(cfg["ensemble"])]
+    target_only, teb, epochs_to, epochs_teb, initial = (list(part) for part in zip(*members))
+    if len(members) > 1:
+        target_only, teb = TEBEnsemble(target_only), TEBEnsemble(teb)
+    else:
+        target_only, teb = target_only[0], teb[0]
+    return TEBFit(teb, target_only, None, max(epochs_to), max(epochs_teb), time.time() - start,
+                  cfg, teb_initial_weights=initial)
+
+
+def _member_config(cfg, member):
+    """The settings of ensemble member ``member``: member 0 has the fit's seed (so
+    ``ensemble=1`` is the plain fit), the others seeds drawn from it."""
+    if member == 0:
+        return cfg
+    seed = int(np.random.SeedSequence([int(cfg["seed"]), member]).generate_state(1)[0] >> 1)
+    return {**cfg, "seed": seed}
+
+
+def _fit_member(train, val, scaler, cfg, member):
+    """One target-only / TEB pair, trained equally: ``(target_only, teb, epochs_to,
+    epochs_teb, teb_initial_weights)``."""
+    cfg = _member_config(cfg, member)
+    suffix = f"_{member}" if member else ""
     target_only, teb = _build_pair(train, scaler, cfg)
     keras.utils.set_random_seed(cfg["seed"] + 1)
-    epochs_to = _train(target_only, train, val, cfg, "target_only")
+    epochs_to = _train(target_only, train, val, cfg, "target_only" + suffix)
     if cfg["mode"] == "from_context":
         with get_strategy(cfg["strategy"]).scope():
             teb = TEBForecaster.from_context(target_only)
     initial = teb.get_weights()
     keras.utils.set_random_seed(cfg["seed"] + 1)
-    epochs_teb = _train(teb, train, val, cfg, "teb")
-    return TEBFit(teb, target_only, None, epochs_to, epochs_teb, time.time() - start, cfg,
-                  teb_initial_weights=initial)
+    epochs_teb = _train(teb, train, val, cfg, "teb" + suffix)
+    return target_only, teb, epochs_to, epochs_teb, initial
 
 
 def fit_teb(streams, **kwargs):
@@ -381,6 +407,10 @@ def fit_teb(streams, **kwargs):
       linear_lags: p of the least-squares AR(p) / ARX(p, p) term under the networks
         (`TEBForecaster`); "auto" = min(history, 12), the baselines' order; 0 for none.
       seed: weights, shuffling and noise (and the surrogates). verbose: Keras verbosity.
+      ensemble: k pairs of models trained from k seeds (member 0 from ``seed``); each side
+        predicts with the equal mixture of its members' predictives (`TEBEnsemble`, a deep
+        ensemble), which averages the training lottery of small data. k times the cost,
+        surrogate refits included.
       surrogates: n TEB models trained on surrogate sources for the surrogate test
         (`ibtf.models.teb.surrogate_test`; 0 skips it; 20 is the fewest that can give
         p < 0.05). surrogate_kind: "shift" (circular shifts; default) or "phase".

@@ -183,8 +183,212 @@ class _Predictive:
         return tf.transpose(0.5 * (lo + hi), [1, 2, 3, 0])
 
 
+class _Predictions:
+    """Forecasts, scores and serving signatures in raw units, from a model's `_forward`.
+
+    Shared by `TEBForecaster` and `ibtf.models.teb.ensemble.TEBEnsemble`; a subclass provides
+    ``_forward(inputs, training=False) -> (per-code distribution [S, B, H, dt], rate [B])`` in
+    scaled units, ``scaler_config``, ``seed``, ``history_steps``, ``horizon``, ``source_dim``,
+    ``target_dim``, ``distribution``, ``num_components``, ``num_samples`` (codes per forecast)
+    and ``quantile_levels``.
+    """
+
+    def _constant(self, key):
+        return tf.constant(self.scaler_config[key], tf.float32)
+
+    def _seed(self, stream):
+        return tf.constant([self.seed % (2**31 - 1), stream], tf.int32)
+
+    @tf.autograph.experimental.do_not_convert
+    def _fixed_noise(self, kind, shape, stream, part=None, **kwargs):
+        """Prediction noise as a graph constant: ``tf.random.stateless_<kind>(shape, seed)``
+        with the seed ``(self.seed, stream)`` (or ``part`` 0/1 of its ``stateless_split``),
+        drawn once, eagerly (``tf.init_scope``), so a traced forecast embeds the values.
+
+        The draws are those the random ops would make in a plain graph; XLA has its own
+        random-number kernels, so without this an XLA-compiled forecast (the fast streaming
+        path, `ibtf.streams.StreamingForecaster`) would use other noise than the batch job.
+        """
+        key = (kind, tuple(int(d) for d in shape), int(stream), part,
+               tuple(sorted(kwargs.items())))
+        cache = self.__dict__.setdefault("_noise_constants", {})
+        if key not in cache:
+            with tf.init_scope():
+                seed = self._seed(stream)
+                if part is not None:
+                    seed = tf.random.experimental.stateless_split(seed, 2)[part]
+                draw = getattr(tf.random, f"stateless_{kind}")
+                cache[key] = draw(list(key[1]), seed, **kwargs).numpy()
+        return tf.constant(cache[key])
+
+    def _target_scaled(self, y):
+        return (tf.cast(y, tf.float32) - self._constant("target_mean")) / \
+            self._constant("target_scale")
+
+    def _raw_mean(self, mean):
+        return mean * self._constant("target_scale") + self._constant("target_mean")
+
+    # -- predictions in raw units ------------------------------------------------------------
+    def _check_inputs(self, inputs):
+        if not isinstance(inputs, dict):
+            raise TypeError("inputs must be a dict with 'source_history' [N, L, ds] and "
+                            f"'target_history' [N, L, dt], got {type(inputs).__name__}")
+        out = {}
+        for key, dim in (("source_history", self.source_dim), ("target_history",
+                                                                 self.target_dim)):
+            if key not in inputs:
+                raise ValueError(f"inputs lack {key!r}: pass both 'source_history' and "
+                                 "'target_history' (WindowArrays.inputs has them)")
+            array = np.asarray(inputs[key], dtype=np.float32)
+            if array.ndim != 3 or array.shape[1:] != (self.history_steps, dim):
+                raise ValueError(f"{key} has shape {array.shape}; the model was built for "
+                                 f"[N, {self.history_steps}, {dim}]: window the data with history="
+                                 f"{self.history_steps} and those columns")
+            if not np.isfinite(array).all():
+                raise ValueError(f"{key} holds NaN or inf: fill or drop those rows first")
+            out[key] = array
+        return out
+
+    def _check_future(self, target_future, n):
+        future = np.asarray(target_future, np.float32)
+        if future.shape != (n, self.horizon, self.target_dim):
+            raise ValueError(f"target_future has shape {future.shape}; expected "
+                             f"[{n}, {self.horizon}, {self.target_dim}]")
+        return future
+
+    def _outputs_fn(self, inputs, future, levels):
+        """One tf.function per model (kept out of Keras tracking), traced once per input kind:
+        a function shared by the class would retrace for every instance."""
+        key = "predict" if future is None else "score"
+        cache = self.__dict__.setdefault("_forecast_functions", {})
+        if key not in cache:
+            cache[key] = tf.function(self._outputs, reduce_retracing=True)
+        return cache[key](inputs, future, levels)
+
+    def _outputs(self, inputs, future, levels):
+        dist, rate = self._forward(inputs, training=False)
+        pred = _Predictive(dist)
+        scale = self._constant("target_scale")
+        out = {"mean": self._raw_mean(pred.mean()), "stddev": pred.stddev() * scale,
+               "quantiles": pred.quantiles(levels) * scale[:, None] +
+               self._constant("target_mean")[:, None], "rate_nats": rate}
+        if future is not None:
+            lp = pred.log_prob(self._target_scaled(future)) - tf.math.log(scale)
+            out["log_prob"] = tf.reduce_sum(lp, axis=-1)                  # [B, H]
+        return out
+
+    def forecast(self, inputs, target_future=None, quantile_levels=None, batch_size=1024):
+        """Predictive summaries in raw units, as numpy.
+
+        Returns a dict: ``mean``, ``stddev`` [N, H, dt]; ``quantiles`` [N, H, dt, Q];
+        ``rate_nats`` [N]; with ``target_future``, ``log_prob`` [N, H] (nats per forecast step,
+        summed over target columns).
+        """
+        inputs = self._check_inputs(inputs)
+        levels = tf.constant(self.quantile_levels if quantile_levels is None else
+                             quantile_levels, tf.float32)
+        n = len(inputs["target_history"])
+        if target_future is not None:
+            target_future = self._check_future(target_future, n)
+        parts = []
+        for lo in range(0, n, batch_size):
+            batch = {k: tf.constant(v[lo:lo + batch_size]) for k, v in inputs.items()}
+            fut = None if target_future is None else tf.constant(target_future[lo:lo + batch_size])
+            parts.append({k: v.numpy() for k, v in self._outputs_fn(batch, fut, levels).items()})
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    def log_prob(self, inputs, target_future, batch_size=1024):
+        """Held-out log-density per window and forecast step, nats [N, H] (raw units); no
+        quantiles are computed (the fast path for scoring)."""
+        inputs = self._check_inputs(inputs)
+        n = len(inputs["target_history"])
+        future = self._check_future(target_future, n)
+        cache = self.__dict__.setdefault("_forecast_functions", {})
+        if "log_prob" not in cache:
+            cache["log_prob"] = tf.function(self._log_prob, reduce_retracing=True)
+        parts = []
+        for lo in range(0, n, batch_size):
+            batch = {k: tf.constant(v[lo:lo + batch_size]) for k, v in inputs.items()}
+            parts.append(cache["log_prob"](batch, tf.constant(future[lo:lo + batch_size])).numpy())
+        return np.concatenate(parts)
+
+    def _log_prob(self, inputs, future):
+        dist, _ = self._forward(inputs, training=False)
+        lp = _Predictive(dist).log_prob(self._target_scaled(future)) - \
+            tf.math.log(self._constant("target_scale"))
+        return tf.reduce_sum(lp, axis=-1)
+
+    # -- serving -----------------------------------------------------------------------------
+    def serving_signatures(self, reference=None):
+        """``serving_default``: raw-unit ``source_history`` [B, L, ds] and ``target_history``
+        [B, L, dt] -> ``mean``, ``stddev`` [B, H, dt], ``quantiles`` [B, H, dt, Q] (levels in
+        the export metadata), ``rate_nats`` [B] and, with a target-only ``reference`` model,
+        ``transfer_nats`` [B]: the per-request information the source adds,
+        ``KL(p_TEB(y|x, y_past) || p_ref(y|y_past))`` summed over steps, a Monte Carlo estimate
+        from ``num_samples`` draws of the TEB predictive. Its mean over windows is the transfer
+        entropy (TE = E KL(p(y|x_past, y_past) || p(y|y_past))).
+        """
+        if reference is not None and (not isinstance(reference, _Predictions) or
+                                      reference.use_source):
+            raise TypeError("reference must be the target-only TEBForecaster (or ensemble)")
+        specs = [tf.TensorSpec([None, self.history_steps, self.source_dim], tf.float32,
+                               name="source_history"),
+                 tf.TensorSpec([None, self.history_steps, self.target_dim], tf.float32,
+                               name="target_history")]
+        levels = tf.constant(self.quantile_levels, tf.float32)
+
+        @tf.function(input_signature=specs)
+        def serve(source_history, target_history):
+            inputs = {"source_history": source_history, "target_history": target_history}
+            dist, rate = self._forward(inputs, training=False)
+            pred = _Predictive(dist)
+            scale = self._constant("target_scale")
+            mean_t = self._constant("target_mean")
+            out = {"mean": self._raw_mean(pred.mean()), "stddev": pred.stddev() * scale,
+                   "quantiles": pred.quantiles(levels) * scale[:, None] + mean_t[:, None],
+                   "rate_nats": rate}
+            if reference is not None:
+                out["transfer_nats"] = self._request_transfer(inputs, dist, pred, reference)
+            return out
+
+        return {"serving_default": serve}
+
+    def _common_draws(self, dist, num_samples):
+        """One draw of y per code from its component, ``[S, B, H, dt]``, made from noise of
+        shape ``[S, 1, H, dt]`` shared by every window (common random numbers, fixed once by
+        `_fixed_noise`): a window's draws, and so its ``transfer_nats``, do not depend on the
+        batch it is served in (a stream serving one window gives the batch job's value)."""
+        shape = (num_samples, 1, self.horizon, self.target_dim)
+        stream = _TRANSFER_STREAM
+        if self.distribution == "normal":
+            return dist.loc + dist.scale * self._fixed_noise("normal", shape, stream, part=0)
+        if self.distribution == "student_t":
+            u = self._fixed_noise("uniform", shape, stream, part=0, minval=1e-6,
+                                  maxval=1 - 1e-6)
+            return dist.quantile(u)
+        # Mixture: the component whose cumulative weight first exceeds u, then its normal.
+        u = self._fixed_noise("uniform", shape, stream, part=0)
+        weights = tf.math.cumsum(tf.nn.softmax(dist.mixture_distribution.logits, -1), axis=-1)
+        pick = tf.minimum(tf.reduce_sum(tf.cast(weights < u[..., None], tf.int32), -1),
+                          self.num_components - 1)
+        normal = dist.components_distribution
+        loc = tf.gather(normal.loc, pick[..., None], batch_dims=4)[..., 0]
+        scale = tf.gather(normal.scale, pick[..., None], batch_dims=4)[..., 0]
+        return loc + scale * self._fixed_noise("normal", shape, stream, part=1)
+
+    def _request_transfer(self, inputs, dist, pred, reference):
+        """MC estimate of KL(p_TEB || p_ref) per window: draws y from each code's component."""
+        draws = self._common_draws(dist, self.num_samples)               # [S, B, H, dt]
+        ref_dist, _ = reference._forward(inputs, training=False)
+        ref = _Predictive(ref_dist)
+        # Both models standardise with the same training-row scaler, so the Jacobians cancel.
+        gap = tf.map_fn(lambda y: pred.log_prob(y) - ref.log_prob(y), draws)
+        return tf.reduce_mean(tf.reduce_sum(gap, axis=[2, 3]), axis=0)
+
+
+
 @keras.utils.register_keras_serializable(package="ibtf")
-class TEBForecaster(IBModel):
+class TEBForecaster(_Predictions, IBModel):
     """Transfer Entropy Bottleneck forecaster: p(y_future | y_past) or p(y_future | y_past, z).
 
     Objective (per-example means, nats; Kalajdzievski et al. 2023, "Transfer Entropy
@@ -341,9 +545,6 @@ class TEBForecaster(IBModel):
         if min(config["source_scale"] + config["target_scale"]) <= 0:
             raise ValueError("scaler scales must be positive")
         self.scaler_config = {k: [float(v) for v in config[k]] for k in config}
-
-    def _constant(self, key):
-        return tf.constant(self.scaler_config[key], tf.float32)
 
     @property
     def _linear_features(self):
@@ -506,35 +707,6 @@ class TEBForecaster(IBModel):
             codes = self.channel.sample(posterior, count, seed=seed)
         return self._family(self._decode(context, codes), base), kl_nats(posterior, prior)
 
-    def _seed(self, stream):
-        return tf.constant([self.seed % (2**31 - 1), stream], tf.int32)
-
-    @tf.autograph.experimental.do_not_convert
-    def _fixed_noise(self, kind, shape, stream, part=None, **kwargs):
-        """Prediction noise as a graph constant: ``tf.random.stateless_<kind>(shape, seed)``
-        with the seed ``(self.seed, stream)`` (or ``part`` 0/1 of its ``stateless_split``),
-        drawn once, eagerly (``tf.init_scope``), so a traced forecast embeds the values.
-
-        The draws are those the random ops would make in a plain graph; XLA has its own
-        random-number kernels, so without this an XLA-compiled forecast (the fast streaming
-        path, `ibtf.streams.StreamingForecaster`) would use other noise than the batch job.
-        """
-        key = (kind, tuple(int(d) for d in shape), int(stream), part,
-               tuple(sorted(kwargs.items())))
-        cache = self.__dict__.setdefault("_noise_constants", {})
-        if key not in cache:
-            with tf.init_scope():
-                seed = self._seed(stream)
-                if part is not None:
-                    seed = tf.random.experimental.stateless_split(seed, 2)[part]
-                draw = getattr(tf.random, f"stateless_{kind}")
-                cache[key] = draw(list(key[1]), seed, **kwargs).numpy()
-        return tf.constant(cache[key])
-
-    def _target_scaled(self, y):
-        return (tf.cast(y, tf.float32) - self._constant("target_mean")) / \
-            self._constant("target_scale")
-
     def _log_jacobian(self):
         return tf.reduce_sum(tf.math.log(self._constant("target_scale")))
 
@@ -543,9 +715,6 @@ class TEBForecaster(IBModel):
         """The predictive mean in raw units [B, H, dt]."""
         dist, _ = self._forward(inputs, training=False)
         return self._raw_mean(_Predictive(dist).mean())
-
-    def _raw_mean(self, mean):
-        return mean * self._constant("target_scale") + self._constant("target_mean")
 
     def train_step(self, data):
         inputs, future = data
@@ -569,96 +738,6 @@ class TEBForecaster(IBModel):
         self.nll_tracker.update_state(nll_scaled + self.horizon * self._log_jacobian())
         self.rate_tracker.update_state(rate)
         return {m.name: m.result() for m in self.metrics}
-
-    # -- predictions in raw units ------------------------------------------------------------
-    def _check_inputs(self, inputs):
-        if not isinstance(inputs, dict):
-            raise TypeError("inputs must be a dict with 'source_history' [N, L, ds] and "
-                            f"'target_history' [N, L, dt], got {type(inputs).__name__}")
-        out = {}
-        for key, dim in (("source_history", self.source_dim), ("target_history",
-                                                                 self.target_dim)):
-            if key not in inputs:
-                raise ValueError(f"inputs lack {key!r}: pass both 'source_history' and "
-                                 "'target_history' (WindowArrays.inputs has them)")
-            array = np.asarray(inputs[key], dtype=np.float32)
-            if array.ndim != 3 or array.shape[1:] != (self.history_steps, dim):
-                raise ValueError(f"{key} has shape {array.shape}; the model was built for "
-                                 f"[N, {self.history_steps}, {dim}]: window the data with history="
-                                 f"{self.history_steps} and those columns")
-            if not np.isfinite(array).all():
-                raise ValueError(f"{key} holds NaN or inf: fill or drop those rows first")
-            out[key] = array
-        return out
-
-    def _check_future(self, target_future, n):
-        future = np.asarray(target_future, np.float32)
-        if future.shape != (n, self.horizon, self.target_dim):
-            raise ValueError(f"target_future has shape {future.shape}; expected "
-                             f"[{n}, {self.horizon}, {self.target_dim}]")
-        return future
-
-    def _outputs_fn(self, inputs, future, levels):
-        """One tf.function per model (kept out of Keras tracking), traced once per input kind:
-        a function shared by the class would retrace for every instance."""
-        key = "predict" if future is None else "score"
-        cache = self.__dict__.setdefault("_forecast_functions", {})
-        if key not in cache:
-            cache[key] = tf.function(self._outputs, reduce_retracing=True)
-        return cache[key](inputs, future, levels)
-
-    def _outputs(self, inputs, future, levels):
-        dist, rate = self._forward(inputs, training=False)
-        pred = _Predictive(dist)
-        scale = self._constant("target_scale")
-        out = {"mean": self._raw_mean(pred.mean()), "stddev": pred.stddev() * scale,
-               "quantiles": pred.quantiles(levels) * scale[:, None] +
-               self._constant("target_mean")[:, None], "rate_nats": rate}
-        if future is not None:
-            lp = pred.log_prob(self._target_scaled(future)) - tf.math.log(scale)
-            out["log_prob"] = tf.reduce_sum(lp, axis=-1)                  # [B, H]
-        return out
-
-    def forecast(self, inputs, target_future=None, quantile_levels=None, batch_size=1024):
-        """Predictive summaries in raw units, as numpy.
-
-        Returns a dict: ``mean``, ``stddev`` [N, H, dt]; ``quantiles`` [N, H, dt, Q];
-        ``rate_nats`` [N]; with ``target_future``, ``log_prob`` [N, H] (nats per forecast step,
-        summed over target columns).
-        """
-        inputs = self._check_inputs(inputs)
-        levels = tf.constant(self.quantile_levels if quantile_levels is None else
-                             quantile_levels, tf.float32)
-        n = len(inputs["target_history"])
-        if target_future is not None:
-            target_future = self._check_future(target_future, n)
-        parts = []
-        for lo in range(0, n, batch_size):
-            batch = {k: tf.constant(v[lo:lo + batch_size]) for k, v in inputs.items()}
-            fut = None if target_future is None else tf.constant(target_future[lo:lo + batch_size])
-            parts.append({k: v.numpy() for k, v in self._outputs_fn(batch, fut, levels).items()})
-        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-    def log_prob(self, inputs, target_future, batch_size=1024):
-        """Held-out log-density per window and forecast step, nats [N, H] (raw units); no
-        quantiles are computed (the fast path for scoring)."""
-        inputs = self._check_inputs(inputs)
-        n = len(inputs["target_history"])
-        future = self._check_future(target_future, n)
-        cache = self.__dict__.setdefault("_forecast_functions", {})
-        if "log_prob" not in cache:
-            cache["log_prob"] = tf.function(self._log_prob, reduce_retracing=True)
-        parts = []
-        for lo in range(0, n, batch_size):
-            batch = {k: tf.constant(v[lo:lo + batch_size]) for k, v in inputs.items()}
-            parts.append(cache["log_prob"](batch, tf.constant(future[lo:lo + batch_size])).numpy())
-        return np.concatenate(parts)
-
-    def _log_prob(self, inputs, future):
-        dist, _ = self._forward(inputs, training=False)
-        lp = _Predictive(dist).log_prob(self._target_scaled(future)) - \
-            tf.math.log(self._constant("target_scale"))
-        return tf.reduce_sum(lp, axis=-1)
 
     # -- from context ------------------------------------------------------------------------
     @classmethod
@@ -695,73 +774,6 @@ class TEBForecaster(IBModel):
                              ([self.decoder_head], [other.decoder_head])):
             for a, b in zip(mine, theirs):
                 a.set_weights(b.get_weights())
-
-    # -- serving -----------------------------------------------------------------------------
-    def serving_signatures(self, reference=None):
-        """``serving_default``: raw-unit ``source_history`` [B, L, ds] and ``target_history``
-        [B, L, dt] -> ``mean``, ``stddev`` [B, H, dt], ``quantiles`` [B, H, dt, Q] (levels in
-        the export metadata), ``rate_nats`` [B] and, with a target-only ``reference`` model,
-        ``transfer_nats`` [B]: the per-request information the source adds,
-        ``KL(p_TEB(y|x, y_past) || p_ref(y|y_past))`` summed over steps, a Monte Carlo estimate
-        from ``num_samples`` draws of the TEB predictive. Its mean over windows is the transfer
-        entropy (TE = E KL(p(y|x_past, y_past) || p(y|y_past))).
-        """
-        if reference is not None and (not isinstance(reference, TEBForecaster) or
-                                      reference.use_source):
-            raise TypeError("reference must be the target-only TEBForecaster")
-        specs = [tf.TensorSpec([None, self.history_steps, self.source_dim], tf.float32,
-                               name="source_history"),
-                 tf.TensorSpec([None, self.history_steps, self.target_dim], tf.float32,
-                               name="target_history")]
-        levels = tf.constant(self.quantile_levels, tf.float32)
-
-        @tf.function(input_signature=specs)
-        def serve(source_history, target_history):
-            inputs = {"source_history": source_history, "target_history": target_history}
-            dist, rate = self._forward(inputs, training=False)
-            pred = _Predictive(dist)
-            scale = self._constant("target_scale")
-            mean_t = self._constant("target_mean")
-            out = {"mean": self._raw_mean(pred.mean()), "stddev": pred.stddev() * scale,
-                   "quantiles": pred.quantiles(levels) * scale[:, None] + mean_t[:, None],
-                   "rate_nats": rate}
-            if reference is not None:
-                out["transfer_nats"] = self._request_transfer(inputs, dist, pred, reference)
-            return out
-
-        return {"serving_default": serve}
-
-    def _common_draws(self, dist, num_samples):
-        """One draw of y per code from its component, ``[S, B, H, dt]``, made from noise of
-        shape ``[S, 1, H, dt]`` shared by every window (common random numbers, fixed once by
-        `_fixed_noise`): a window's draws, and so its ``transfer_nats``, do not depend on the
-        batch it is served in (a stream serving one window gives the batch job's value)."""
-        shape = (num_samples, 1, self.horizon, self.target_dim)
-        stream = _TRANSFER_STREAM
-        if self.distribution == "normal":
-            return dist.loc + dist.scale * self._fixed_noise("normal", shape, stream, part=0)
-        if self.distribution == "student_t":
-            u = self._fixed_noise("uniform", shape, stream, part=0, minval=1e-6,
-                                  maxval=1 - 1e-6)
-            return dist.quantile(u)
-        # Mixture: the component whose cumulative weight first exceeds u, then its normal.
-        u = self._fixed_noise("uniform", shape, stream, part=0)
-        weights = tf.math.cumsum(tf.nn.softmax(dist.mixture_distribution.logits, -1), axis=-1)
-        pick = tf.minimum(tf.reduce_sum(tf.cast(weights < u[..., None], tf.int32), -1),
-                          self.num_components - 1)
-        normal = dist.components_distribution
-        loc = tf.gather(normal.loc, pick[..., None], batch_dims=4)[..., 0]
-        scale = tf.gather(normal.scale, pick[..., None], batch_dims=4)[..., 0]
-        return loc + scale * self._fixed_noise("normal", shape, stream, part=1)
-
-    def _request_transfer(self, inputs, dist, pred, reference):
-        """MC estimate of KL(p_TEB || p_ref) per window: draws y from each code's component."""
-        draws = self._common_draws(dist, self.num_samples)               # [S, B, H, dt]
-        ref_dist, _ = reference._forward(inputs, training=False)
-        ref = _Predictive(ref_dist)
-        # Both models standardise with the same training-row scaler, so the Jacobians cancel.
-        gap = tf.map_fn(lambda y: pred.log_prob(y) - ref.log_prob(y), draws)
-        return tf.reduce_mean(tf.reduce_sum(gap, axis=[2, 3]), axis=0)
 
     def get_config(self):
         return {**super().get_config(), "history": self.history_steps, "horizon": self.horizon,

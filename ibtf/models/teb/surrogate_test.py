@@ -4,9 +4,10 @@ The held-out gain of a TEB model over its target-only reference varies with the 
 sample *and* with training: on a few hundred windows two trainings differ by more than a
 bootstrap over test windows shows. So the null distribution is made by training: each surrogate
 source (`ibtf.streams.surrogates`: the source's own dynamics, no link to the target) gets a TEB
-model trained exactly like the real one (the same initial weights, its least-squares term
-refitted on the surrogate's training windows, a fresh optimizer, the same epochs budget, early
-stopping, seeds and batches; the source is standardised with the real source's scaler) and
+model (each member of a seed ensemble) trained exactly like the real one (the same initial
+weights, its least-squares term refitted on the surrogate's training windows, a fresh optimizer,
+the same epochs budget, early stopping, seeds and batches; the source is standardised with the
+real source's scaler) and
 scored against the same target-only model on the same held-out windows. With the observed gain
 ``T`` and the surrogates' gains ``T_1..T_n``, the one-sided Monte Carlo p-value is
 
@@ -35,6 +36,7 @@ import dataclasses
 import numpy as np
 
 from ibtf._keras import keras
+from ibtf.models.teb.ensemble import members_of
 from ibtf.streams.surrogates import SURROGATE_KINDS, surrogate_sources
 
 __all__ = ["SurrogateNull", "effective_transfer", "fit_surrogates", "p_value"]
@@ -104,19 +106,21 @@ def _min_shift(streams):
 
 
 def _retrain(fit, streams, cfg):
-    """Retrains ``fit.teb`` on ``streams`` exactly as `fit_teb` trained it: its initial
-    weights, the least-squares term refitted, a zeroed optimizer, the same seeds and batches.
-    On the fit's own streams it gives the fit's TEB model again (tested)."""
-    from ibtf.models.teb.fit import _fit_windows, _train
-    model = fit.teb
+    """Retrains ``fit.teb`` (each ensemble member) on ``streams`` exactly as `fit_teb` trained
+    it: its initial weights, the least-squares term refitted, a zeroed optimizer, the same
+    seeds and batches. On the fit's own streams it gives the fit's TEB model again (tested)."""
+    from ibtf.models.teb.fit import _fit_windows, _member_config, _train
     train, val = _fit_windows(streams)
-    model.set_weights(fit.teb_initial_weights)
-    if cfg["mode"] == "joint" and model.linear_lags:
-        model.fit_linear(train)
-    for variable in model.optimizer.variables:
-        variable.assign(np.zeros(variable.shape, variable.dtype.as_numpy_dtype))
-    keras.utils.set_random_seed(cfg["seed"] + 1)
-    _train(model, train, val, cfg, "teb")
+    for member, (model, initial) in enumerate(zip(members_of(fit.teb),
+                                                  fit.teb_initial_weights)):
+        member_cfg = _member_config(cfg, member)
+        model.set_weights(initial)
+        if cfg["mode"] == "joint" and model.linear_lags:
+            model.fit_linear(train)
+        for variable in model.optimizer.variables:
+            variable.assign(np.zeros(variable.shape, variable.dtype.as_numpy_dtype))
+        keras.utils.set_random_seed(member_cfg["seed"] + 1)
+        _train(model, train, val, member_cfg, "teb")
 
 
 def fit_surrogates(fit, n_surrogates=20, kind="shift", seed=0):
@@ -153,8 +157,9 @@ def fit_surrogates(fit, n_surrogates=20, kind="shift", seed=0):
     # The fitted TEB model itself is retrained for each surrogate (its traced train step is
     # reused: no retracing) from its own initial weights, and restored at the end.
     model = fit.teb
-    trained = model.get_weights()
-    optimizer_state = [v.numpy() for v in model.optimizer.variables]
+    members = members_of(model)
+    trained = [m.get_weights() for m in members]
+    optimizer_state = [[v.numpy() for v in m.optimizer.variables] for m in members]
     try:
         for values in surrogate_sources(streams.source_values, streams.bounds, kind,
                                         int(n_surrogates), rng, min_shift=min_shift):
@@ -164,9 +169,10 @@ def fit_surrogates(fit, n_surrogates=20, kind="shift", seed=0):
                 gains[split].append(_held_out_gain(model, reference[split],
                                                    surrogate.windows(split)))
     finally:
-        model.set_weights(trained)
-        for variable, value in zip(model.optimizer.variables, optimizer_state):
-            variable.assign(value)
+        for member, weights, state in zip(members, trained, optimizer_state):
+            member.set_weights(weights)
+            for variable, value in zip(member.optimizer.variables, state):
+                variable.assign(value)
     return SurrogateNull(kind=kind, n=int(n_surrogates), seed=int(seed),
                          gains={s: np.asarray(g).mean(axis=1) for s, g in gains.items()},
                          window_gains={s: np.asarray(g) for s, g in gains.items()},

@@ -35,3 +35,11 @@ def test_multivae_protocol_warms_up_mvae_only():
     assert model.beta == pytest.approx(1 / 20, abs=1e-6)
     model, _ = protocol.train("MoPoE", small, "multivae", epochs=1)
     assert model.beta == 1.0
+
+
+def test_multivae_protocol_uses_the_released_meme_supervision_weight():
+    # MEME's released code (thwjoy/meme, MEME_IMAGE_IMAGE.classifier_scale_sup) weighs
+    # ln q(t|s) by 10; the paper's bound (and the short protocol) by 1; "MEME-g1" keeps 1.
+    assert protocol.build("MEME", "multivae").supervision_weight == 10.0
+    assert protocol.build("MEME-g1", "multivae").supervision_weight == 1.0
+    assert protocol.build("MEME", "short").supervision_weight == 1.0
