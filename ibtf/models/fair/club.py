@@ -110,8 +110,7 @@ class CLUBModel(IBModel):
       ``ratio`` estimate I(Z; S) instead with the package's lower-bound estimators on the
       critic f(z, s) = head(z)[s] (``categorical_critic_scores``), the head trained in the same
       step on the estimator's own objective: ``jsd`` (Deep InfoMax, Hjelm et al. 2019) maximises
-      ``jsd_objective`` and the encoder minimises the JS divergence it attains, ln 2 +
-      ``jsd_objective`` / 2 (value reported: ``jsd_lower_bound``, I_JS in nats);
+      ``jsd_objective`` and the encoder minimises ``jsd_lower_bound`` (value: I_JS in nats);
       ``ratio`` (density-ratio classifier, Sugiyama et al. 2012) minimises ``classifier_loss``
       and the encoder minimises ln 2 - classifier_loss, the Jensen-Shannon divergence between
       joint and product pairs that the classifier attains (value reported:
@@ -266,18 +265,15 @@ class CLUBModel(IBModel):
 
         vCLUB (and the ``adversary`` / ``none`` settings, which report it): both are
         ``vclub_upper_bound`` (``conditional_vclub`` with ``conditional_leakage``). ``jsd``:
-        ``jsd_lower_bound`` (I_JS) and ln 2 + ``jsd_objective`` / 2, the Jensen-Shannon
+        both are ``jsd_lower_bound`` (I_JS, with the JS objective's gradient). ``ratio``:
+        ``classifier_mi_estimate`` and ln 2 - ``classifier_loss``, the Jensen-Shannon
         divergence in nats between joint and product pairs that the critic attains (f-GAN:
-        sup J = 2 JS - ln 4). ``ratio``: ``classifier_mi_estimate`` and ln 2 -
-        ``classifier_loss`` (the same divergence: ``jsd_objective`` = -2 ``classifier_loss``).
-        The penalty is a divergence in nats for every estimator, so lambda means the same for
-        each; an earlier ``jsd`` penalty (``jsd_lower_bound``, whose gradient is that of
-        ``jsd_objective``) weighed it twice, i.e. ``jsd`` at lambda trained as ``ratio`` at
-        2 lambda.
+        sup J = 2 JS - ln 4). Since ``jsd_objective`` = -2 ``classifier_loss``, ``jsd`` at
+        lambda trains exactly as ``ratio`` at 2 lambda.
         """
         if self.leakage == "jsd":
-            scores = categorical_critic_scores(s_logits, s)
-            return jsd_lower_bound(scores), _LN2 + 0.5 * jsd_objective(scores)
+            value = jsd_lower_bound(categorical_critic_scores(s_logits, s))
+            return value, value
         if self.leakage == "ratio":
             scores = categorical_critic_scores(s_logits, s)
             return classifier_mi_estimate(scores), _LN2 - classifier_loss(scores)
