@@ -1,7 +1,8 @@
 """Synthetic data whose latent truth is known: the model zoo's checks score models against it.
 
-* ``gmm_mixed``: Gaussian-mixture latents pushed through a random injective leaky-ReLU MLP
-  (the identifiability setting of Kivva et al. 2022 and Willetts & Paige 2021).
+* ``gmm_mixed``: Gaussian-mixture latents pushed through a random injective, well-conditioned
+  leaky-ReLU MLP drawn as in the TCL and iVAE codes (the identifiability setting of Kivva et
+  al. 2022 and Willetts & Paige 2021).
 * ``correlated_attributes``: two binary attributes with a chosen correlation, rendered into
   vectors where one attribute is easy to read and the other hard (the correlation-shift
   protocol of Funke et al. 2022).
@@ -14,7 +15,8 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["GMMMixed", "gmm_mixed", "leaky_relu_mlp", "CorrelatedAttributes",
+__all__ = ["GMMMixed", "gmm_mixed", "leaky_relu_mlp", "condition_threshold",
+           "conditioned_matrix", "CorrelatedAttributes",
            "correlated_attributes", "CorrelatedGaussians", "correlated_gaussians"]
 
 
@@ -34,15 +36,48 @@ def _check_float(value, name, low, high, hint):
     return value
 
 
-def leaky_relu_mlp(latent_dim, obs_dim, num_layers=3, slope=0.2, bias_scale=2.0, seed=0):
-    """A random injective map R^latent_dim -> R^obs_dim: ``(x = f(z), weights)``.
+def condition_threshold(rows, cols, quantile=0.25, draws=10_000, seed=0):
+    """The ``quantile`` of cond(W) over ``draws`` random [rows, cols] matrices drawn as in
+    ``conditioned_matrix``: the acceptance threshold of the mixing matrices of Hyvarinen &
+    Morioka 2016 (TCL) and Khemakhem et al. 2020 (iVAE), who keep a matrix only when its
+    condition number lies below the 25th percentile of 10^4 such draws."""
+    rows = _check_int(rows, "rows", 1, "e.g. 2")
+    cols = _check_int(cols, "cols", 1, "e.g. 2")
+    quantile = _check_float(quantile, "quantile", 1e-3, 1.0, "e.g. 0.25 (TCL, iVAE)")
+    draws = _check_int(draws, "draws", 10, "e.g. 10000 (TCL, iVAE)")
+    rng = np.random.default_rng(seed)
+    w = rng.uniform(-1.0, 1.0, size=(draws, rows, cols))
+    w /= np.linalg.norm(w, axis=-1, keepdims=True)
+    return float(np.quantile(np.linalg.cond(w), quantile))
 
-    f(z) = A_L(sigma(... sigma(A_1 z))) with sigma the leaky ReLU (slope ``slope``) and affine
-    layers A_l h = W_l h + c_l: W_1 an [obs_dim, latent_dim] matrix of full column rank, the
-    later W_l square and orthogonal, so f is injective and piecewise affine (the mixing of
-    Kivva et al. 2022, "Identifiability of deep generative models without auxiliary
-    information", Sec. 5). The offsets c_l ~ N(0, bias_scale^2) put the kinks inside the
-    data's range, so that f is far from linear there.
+
+def conditioned_matrix(rng, rows, cols, threshold, max_tries=100_000):
+    """A random [rows, cols] matrix W with entries U(-1, 1), each row (one output unit's
+    weights) scaled to unit norm, redrawn until cond(W) <= ``threshold``."""
+    for _ in range(max_tries):
+        w = rng.uniform(-1.0, 1.0, size=(rows, cols))
+        w /= np.linalg.norm(w, axis=-1, keepdims=True)
+        if np.linalg.cond(w) <= threshold:
+            return w
+    raise ValueError(f"no [{rows}, {cols}] matrix with condition number <= {threshold} in "
+                     f"{max_tries} draws; raise cond_quantile")  # pragma: no cover
+
+
+def leaky_relu_mlp(latent_dim, obs_dim, num_layers=3, slope=0.2, bias_scale=0.0,
+                   cond_quantile=0.25, seed=0):
+    """A random injective, well-conditioned map R^latent_dim -> R^obs_dim: ``(f, weights)``.
+
+    f(z) = W_L sigma(... sigma(W_1 z + c_1) ...) + c_L with sigma the leaky ReLU (slope
+    ``slope``), W_1 of shape [obs_dim, latent_dim] and the later W_l square [obs_dim, obs_dim].
+    The mixing protocol of the nonlinear-ICA papers' code (Hyvarinen & Morioka 2016, TCL,
+    ``apply_MLP_to_source``; Khemakhem et al. 2020, iVAE, ``generate_mixing_matrix``): entries
+    U(-1, 1), each unit's weight vector normalised, and a matrix kept only when its condition
+    number is below the ``cond_quantile`` quantile (theirs: 0.25) of the condition numbers of
+    10^4 such draws (``condition_threshold``). Every layer is then injective with bounded
+    distortion, so f is injective and piecewise affine, and z is recoverable from f(z): the
+    setting of Kivva et al. 2022 ("Identifiability of deep generative models without auxiliary
+    information"). Their codes have no offsets (``bias_scale=0``, the default); offsets
+    c_l ~ N(0, bias_scale^2) move the kinks off the origin.
 
     Returns:
       ``(apply, weights)``: ``apply(z [n, latent_dim]) -> x [n, obs_dim]`` and the list of
@@ -52,12 +87,14 @@ def leaky_relu_mlp(latent_dim, obs_dim, num_layers=3, slope=0.2, bias_scale=2.0,
     obs_dim = _check_int(obs_dim, "obs_dim", latent_dim, "it must be >= latent_dim (injective)")
     num_layers = _check_int(num_layers, "num_layers", 1, "e.g. 3")
     slope = _check_float(slope, "slope", 1e-3, 1.0, "a leaky ReLU needs a slope in (0, 1]")
+    bias_scale = _check_float(bias_scale, "bias_scale", 0.0, 1e6, "e.g. 0 (TCL, iVAE)")
     rng = np.random.default_rng(seed)
-    first, _ = np.linalg.qr(rng.normal(size=(obs_dim, latent_dim)))
-    weights = [(first * np.sqrt(obs_dim / latent_dim), rng.normal(scale=bias_scale, size=obs_dim))]
-    for _ in range(num_layers - 1):
-        q, r = np.linalg.qr(rng.normal(size=(obs_dim, obs_dim)))
-        weights.append((q * np.sign(np.diag(r)), rng.normal(scale=bias_scale, size=obs_dim)))
+    shapes = [(obs_dim, latent_dim)] + [(obs_dim, obs_dim)] * (num_layers - 1)
+    thresholds = {shape: condition_threshold(*shape, quantile=cond_quantile, seed=seed)
+                  for shape in set(shapes)}
+    weights = [(conditioned_matrix(rng, *shape, thresholds[shape]),
+                rng.normal(scale=bias_scale, size=obs_dim) if bias_scale else np.zeros(obs_dim))
+               for shape in shapes]
 
     def apply(z):
         w, c = weights[0]
@@ -88,7 +125,8 @@ class GMMMixed:
 
 
 def gmm_mixed(n=4000, latent_dim=2, num_components=4, obs_dim=10, num_layers=3, slope=0.2,
-              bias_scale=2.0, separation=3.0, component_scale=0.4, noise=0.05, seed=0):
+              bias_scale=0.0, separation=3.0, component_scale=0.4, noise=0.0, cond_quantile=0.25,
+              seed=0):
     """GMM latents mixed by a random leaky-ReLU MLP (``leaky_relu_mlp``), with known z.
 
     z ~ sum_k (1/K) N(m_k, diag s_k^2), x = f(z) + noise * eps. The means are drawn from
@@ -112,7 +150,8 @@ def gmm_mixed(n=4000, latent_dim=2, num_components=4, obs_dim=10, num_layers=3, 
     scales = component_scale * rng.uniform(0.6, 1.4, size=(k, latent_dim))
     labels = rng.integers(0, k, size=n).astype(np.int32)
     z = means[labels] + scales[labels] * rng.normal(size=(n, latent_dim))
-    mix, _ = leaky_relu_mlp(latent_dim, obs_dim, num_layers, slope, bias_scale, seed=seed + 1)
+    mix, _ = leaky_relu_mlp(latent_dim, obs_dim, num_layers, slope, bias_scale, cond_quantile,
+                            seed=seed + 1)
     x = mix(z) + noise * rng.normal(size=(n, obs_dim))
     return GMMMixed(x=x.astype(np.float32), z=z.astype(np.float32), labels=labels,
                     means=means.astype(np.float32), scales=scales.astype(np.float32),

@@ -99,20 +99,26 @@ class MixturePrior(Prior):
     Args:
       num_components: K.
       seed: seeds the spread of the initial component means (N(0, 1) draws).
+      learn_weights: train the mixture weights pi (the default); False keeps them uniform,
+        pi_k = 1/K, which stops one component from absorbing its neighbours' codes while the
+        others' weights decay to zero (seen in GMM-prior VAEs trained on separated clusters).
     """
 
-    def __init__(self, num_components=10, latent_dim=None, seed=None, **kwargs):
+    def __init__(self, num_components=10, latent_dim=None, seed=None, learn_weights=True,
+                 **kwargs):
         super().__init__(latent_dim=latent_dim, **kwargs)
         if isinstance(num_components, bool) or not isinstance(num_components, int) \
                 or num_components < 1:
             raise ValueError(f"num_components={num_components!r} must be a positive integer")
         self.num_components = num_components
         self.seed = seed
+        self.learn_weights = bool(learn_weights)
 
     def build(self, input_shape=None):
         super().build(input_shape)
         k, d = self.num_components, self.latent_dim
-        self.logits = self.add_weight("logits", [k], initializer="zeros")
+        self.logits = self.add_weight("logits", [k], initializer="zeros",
+                                      trainable=self.learn_weights)
         self.locs = self.add_weight("locs", [k, d],
                                     initializer=keras.initializers.RandomNormal(seed=self.seed))
         self.raw_scales = self.add_weight(
@@ -126,7 +132,7 @@ class MixturePrior(Prior):
 
     def get_config(self):
         return {**super().get_config(), "num_components": self.num_components,
-                "seed": self.seed}
+                "seed": self.seed, "learn_weights": self.learn_weights}
 
 
 @keras.utils.register_keras_serializable(package="ibtf")

@@ -51,8 +51,17 @@ def test_conditional_prior_depends_on_the_context():
     np.testing.assert_allclose(fixed.distribution(context).stddev().numpy(), 1.0)
 
 
+def test_mixture_prior_with_fixed_weights_keeps_them_uniform_and_untrained():
+    prior = MixturePrior(num_components=4, latent_dim=2, seed=0, learn_weights=False)
+    prior.build()
+    assert prior.logits.name not in [w.name for w in prior.trainable_weights]
+    assert len(prior.trainable_weights) == 2
+    np.testing.assert_allclose(prior.distribution().mixture_distribution.probs_parameter(), 0.25)
+
+
 def test_prior_configs_round_trip():
     for prior in (StandardNormalPrior(4), LearnedGaussianPrior(4), MixturePrior(3, 4, seed=2),
+                  MixturePrior(3, 4, seed=2, learn_weights=False),
                   ConditionalGaussianPrior(4, learn_scale=False, min_scale=1e-3)):
         clone = keras.layers.deserialize(keras.layers.serialize(prior))
         assert type(clone) is type(prior) and clone.get_config() == prior.get_config()
