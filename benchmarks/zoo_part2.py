@@ -63,9 +63,11 @@ def _details(quick):
     return lines
 
 
-def _sweep(modes=None, seeds=(0,), adversary_input="raw"):
-    """The CLUB lambda sweep of every configuration, with the issue's pass rule at the top."""
-    from ibtf.models.fair.zoo_checks import SWEEP_MODES, club_experiment, club_sweep_passes
+def _sweep(modes=None, seeds=(0,), adversary_input="raw", rule_only=False):
+    """The CLUB lambda sweep of every configuration, with the issue's pass rule at the top
+    (``rule_only``: lambda = 0 and the rule's largest lambda only)."""
+    from ibtf.models.fair.zoo_checks import (SWEEP_LAMBDAS, SWEEP_MODES, club_experiment,
+                                             club_sweep_passes)
 
     lines = ["\n### CLUB lambda sweep per configuration (full)\n",
              "Pass: at the largest lambda the s-probe on sampled z is within 0.03 of chance and "
@@ -75,7 +77,9 @@ def _sweep(modes=None, seeds=(0,), adversary_input="raw"):
              "s-probe (posterior mean) | chance | passed (s / u) |",
              "|---|---|---|---|---|---|---|---|---|"]
     for mode, seed in ((m, s) for m in modes or SWEEP_MODES for s in seeds):
-        result = club_experiment(False, seed, mode, adversary_input=adversary_input)
+        lambdas = SWEEP_LAMBDAS.get(mode, (0.0, 1.0, 3.0, 10.0))
+        result = club_experiment(False, seed, mode, adversary_input=adversary_input,
+                                 lambdas=(0.0, lambdas[-1]) if rule_only else None)
         verdict = "/".join("yes" if ok else "no" for ok in club_sweep_passes(result))
         for lam, r in result["lambdas"].items():
             last = lam == result["lambda_max"]
@@ -122,6 +126,8 @@ def main(argv=None):
                         help="seeds of the sweep and of the estimator comparison")
     parser.add_argument("--adversary-input", choices=("raw", "whitened"), default="raw",
                         help="what the sweep's sensitive head reads (CLUBModel.adversary_input)")
+    parser.add_argument("--rule-only", action="store_true",
+                        help="sweep lambda = 0 and the pass rule's largest lambda only")
     parser.add_argument("--out", default="benchmarks/results/zoo_part2_raw.md",
                         help="markdown file, rewritten after every row")
     args = parser.parse_args(argv)
@@ -153,7 +159,7 @@ def main(argv=None):
         lines += _details(quick)
         write()
     if "sweep" in args.sections and False in modes:
-        lines += _sweep(args.sweep_modes, args.seeds, args.adversary_input)
+        lines += _sweep(args.sweep_modes, args.seeds, args.adversary_input, args.rule_only)
         write()
     if "estimators" in args.sections:
         lines += _estimators(args.seeds)

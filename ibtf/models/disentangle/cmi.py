@@ -4,7 +4,9 @@ from ibtf.estimators.total_correlation import PermutationDiscriminator
 from ibtf.models.base import IBModel, check_array
 from ibtf.models.disentangle._parts import check_positive_int, check_units, dense_stack
 
-__all__ = ["CMIDisentangler", "permute_within_groups", "pack_by_group"]
+CRITICS = ("permutation", "label")
+
+__all__ = ["CRITICS", "CMIDisentangler", "permute_within_groups", "pack_by_group"]
 
 
 def permute_within_groups(values, groups, seed):
@@ -87,6 +89,22 @@ class CMIDisentangler(IBModel):
     minimises the discriminators' logistic loss with swapped labels (their code) instead of
     the estimate itself.
 
+    ``critic="label"`` measures the dependence a correlation shift exploits directly: the
+    conditional MI between z_j and the *labels* of the other attributes given a_j,
+    I(z_j; a_k | a_j), with for every (j, v) a classifier q_{j,v}(a_k | z_j) trained on the
+    examples with a_j = v. Each example is weighted so that a_k is uniform within the group
+    (w_i proportional to 1 / n(a_j = v, a_k = a_ik)); that leaves p(z_j | a_j, a_k) unchanged,
+    so the reweighted CMI is zero exactly when the original one is, while the shortcut's
+    dependence, carried at rho = 0.9 by the 5 % of examples with a_k != a_j, now weighs on
+    every example. The estimate is the Barber-Agakov bound under those weights,
+
+        I_w(z_j; a_k | a_j = v) >= ln K_v - sum_i w_i [-ln q_{j,v}(a_ik | z_ij)]
+
+    (K_v the values of a_k present in the group), summed over k != j and weighted by
+    P(a_j = v) as above; the encoder minimises it (each term clipped at 0) while the
+    classifiers minimise their weighted cross-entropy. ``conditional=False`` uses one group
+    (all examples): I(z_j; a_k).
+
     Args:
       num_attributes: m.
       num_values: values of each (categorical) attribute, labels in [0, num_values).
@@ -96,7 +114,10 @@ class CMIDisentangler(IBModel):
       conditional: permute within attribute values (True) or over the batch (False).
       discriminator_units: widths of each discriminator.
       pack: examples of one group stacked into one discriminator input (1: none).
-      encoder_loss: "ratio" (the CMI estimate above) or "gan" (swapped-label logistic loss).
+      encoder_loss: "ratio" (the CMI estimate above) or "gan" (swapped-label logistic loss);
+        the label critic always uses its estimate.
+      critic: "permutation" (z_j against z_{-j} permuted within the group, the paper's) or
+        "label" (z_j against the other attributes' labels, class-balanced, see above).
       seed: seeds initialisers and permutations.
 
     Metrics: ``loss``, ``ce_nats`` (sum over attributes), ``mi_nats`` (the penalty's estimate),
@@ -109,7 +130,7 @@ class CMIDisentangler(IBModel):
 
     def __init__(self, num_attributes=2, num_values=2, subspace_dim=2, hidden_units=(64, 64),
                  lam=1.0, conditional=True, discriminator_units=(64, 64), pack=1,
-                 encoder_loss="ratio", seed=0, **kwargs):
+                 encoder_loss="ratio", critic="permutation", seed=0, **kwargs):
         super().__init__(beta=0.0, **kwargs)
         self.num_attributes = check_positive_int(num_attributes, "num_attributes",
                                                  "at least 2 attributes to disentangle",
@@ -128,6 +149,11 @@ class CMIDisentangler(IBModel):
             raise ValueError(f"encoder_loss={encoder_loss!r} must be 'ratio' (the CMI estimate) "
                              "or 'gan' (the swapped-label discriminator loss)")
         self.encoder_loss = encoder_loss
+        if critic not in CRITICS:
+            raise ValueError(f"critic={critic!r} must be 'permutation' (z_j against z_{{-j}} "
+                             "permuted within the group) or 'label' (z_j against the other "
+                             "attributes' labels)")
+        self.critic = critic
         self.seed = check_positive_int(seed, "seed", "a non-negative int", minimum=0)
         self.code_dim = self.num_attributes * self.subspace_dim
         self.encoder = dense_stack(self.hidden_units, self.code_dim, seed, "encoder")
@@ -136,10 +162,18 @@ class CMIDisentangler(IBModel):
                                              seed + 200 + j))
                       for j in range(self.num_attributes)]
         groups = self.num_values if self.conditional else 1
-        self.discriminators = [
-            PermutationDiscriminator(self.discriminator_units, activation="leaky_relu",
-                                     seed=seed + 1000 + 10 * k, name=f"discriminator_{k}")
-            for k in range(self.num_attributes * groups)]
+        if critic == "label":
+            # q_{j,v}(a_k | z_j) for every other attribute k: (m - 1) K logits.
+            self.discriminators = [
+                dense_stack(self.discriminator_units,
+                            (self.num_attributes - 1) * self.num_values, seed + 1000 + 10 * k,
+                            f"discriminator_{k}")
+                for k in range(self.num_attributes * groups)]
+        else:
+            self.discriminators = [
+                PermutationDiscriminator(self.discriminator_units, activation="leaky_relu",
+                                         seed=seed + 1000 + 10 * k, name=f"discriminator_{k}")
+                for k in range(self.num_attributes * groups)]
         self._step = tf.Variable(0, dtype=tf.int32, trainable=False, name="step")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.ce_tracker = keras.metrics.Mean(name="ce_nats")
@@ -169,8 +203,9 @@ class CMIDisentangler(IBModel):
         z = self.encoder(tf.zeros([1, self.input_dim]))
         for j, head in enumerate(self.heads):
             head(self.subspace(z, j))
+        width = self.subspace_dim if self.critic == "label" else self.pack * self.code_dim
         for disc in self.discriminators:
-            disc(tf.zeros([1, self.pack * self.code_dim]))
+            disc(tf.zeros([1, width]))
         self._build_input_shape = input_shape
         self.built = True
 
@@ -200,6 +235,39 @@ class CMIDisentangler(IBModel):
                 mask = pure * tf.cast(tf.equal(pack_group, v), z.dtype)
                 terms.append((share, mask, disc(real), disc(fake)))
         return terms
+
+    def _label_terms(self, z, labels):
+        """The balanced Barber-Agakov estimate sum_j sum_v P(a_j = v) sum_{k != j}
+        I_w(z_j; a_k | a_j = v), the encoder's penalty (the same sum with every term clipped
+        at 0 from below: a critic worse than chance measures nothing, and pushing it further
+        below would only make z_j anti-informative), and the critics' weighted
+        cross-entropy."""
+        groups_per = self.num_values if self.conditional else 1
+        estimates, penalties, losses = [], [], []
+        for j in range(self.num_attributes):
+            groups = labels[:, j] if self.conditional else tf.zeros_like(labels[:, j])
+            others = [k for k in range(self.num_attributes) if k != j]
+            for v in range(groups_per):
+                disc = self.discriminators[j * groups_per + v]
+                logits = tf.reshape(disc(self.subspace(z, j)),
+                                    [-1, len(others), self.num_values])
+                in_group = tf.cast(tf.equal(groups, v), z.dtype)
+                share = tf.reduce_mean(in_group)
+                for slot, k in enumerate(others):
+                    onehot = tf.one_hot(labels[:, k], self.num_values, dtype=z.dtype)
+                    counts = tf.reduce_sum(onehot * in_group[:, None], axis=0)
+                    weights = in_group * tf.reduce_sum(
+                        onehot * tf.math.divide_no_nan(1.0, counts), axis=1)
+                    weights = tf.math.divide_no_nan(weights, tf.reduce_sum(weights))
+                    ce = tf.reduce_sum(weights * tf.nn.sparse_softmax_cross_entropy_with_logits(
+                        labels[:, k], logits[:, slot]))
+                    present = tf.reduce_sum(tf.cast(counts > 0, z.dtype))
+                    estimate = tf.where(present > 0,
+                                        tf.math.log(tf.maximum(present, 1.0)) - ce, 0.0)
+                    estimates.append(share * estimate)
+                    penalties.append(share * tf.maximum(estimate, 0.0))
+                    losses.append(ce)
+        return tf.add_n(estimates), tf.add_n(penalties), tf.add_n(losses)
 
     def _penalty(self, terms):
         """The encoder's term: sum over (j, v) of P(a_j = v) times, for ``encoder_loss="ratio"``,
@@ -235,12 +303,17 @@ class CMIDisentangler(IBModel):
             logits = [head(self.subspace(z, j)) for j, head in enumerate(self.heads)]
             ce = tf.add_n([tf.nn.sparse_softmax_cross_entropy_with_logits(labels[:, j], lg)
                            for j, lg in enumerate(logits)])
-            terms = self._discriminator_terms(z, labels, seed)
-            mi = self._estimate(terms)
-            loss = tf.reduce_mean(ce) + self.lam * self._penalty(terms)
-            # Discriminator side, on the stopped code: balanced logistic loss per group.
-            disc_loss = self._discriminator_loss(
-                self._discriminator_terms(tf.stop_gradient(z), labels, seed))
+            if self.critic == "label":
+                mi, penalty, _ = self._label_terms(z, labels)
+                loss = tf.reduce_mean(ce) + self.lam * penalty
+                _, _, disc_loss = self._label_terms(tf.stop_gradient(z), labels)
+            else:
+                terms = self._discriminator_terms(z, labels, seed)
+                mi = self._estimate(terms)
+                loss = tf.reduce_mean(ce) + self.lam * self._penalty(terms)
+                # Discriminator side, on the stopped code: balanced logistic loss per group.
+                disc_loss = self._discriminator_loss(
+                    self._discriminator_terms(tf.stop_gradient(z), labels, seed))
         main_vars = self.encoder.trainable_variables + [
             w for head in self.heads for w in head.trainable_variables]
         disc_vars = [w for disc in self.discriminators for w in disc.trainable_variables]
@@ -256,6 +329,10 @@ class CMIDisentangler(IBModel):
         logits = [head(self.subspace(z, j)) for j, head in enumerate(self.heads)]
         ce = tf.add_n([tf.nn.sparse_softmax_cross_entropy_with_logits(labels[:, j], lg)
                        for j, lg in enumerate(logits)])
+        if self.critic == "label":
+            mi, penalty, disc_loss = self._label_terms(z, labels)
+            return self._track(tf.reduce_mean(ce) + self.lam * penalty, ce, mi, disc_loss,
+                               labels, logits)
         terms = self._discriminator_terms(z, labels, tf.constant([self.seed, -1], tf.int32))
         return self._track(tf.reduce_mean(ce) + self.lam * self._penalty(terms), ce,
                            self._estimate(terms), self._discriminator_loss(terms), labels,
@@ -311,5 +388,5 @@ class CMIDisentangler(IBModel):
                 "hidden_units": list(self.hidden_units), "lam": self.lam,
                 "conditional": self.conditional,
                 "discriminator_units": list(self.discriminator_units), "pack": self.pack,
-                "encoder_loss": self.encoder_loss,
+                "encoder_loss": self.encoder_loss, "critic": self.critic,
                 "seed": self.seed}

@@ -222,3 +222,4 @@ def _strkm_probe(quick, seed):
 
 # --- end of block 1 ------------------------------------------------------------------------
 from ibtf.models.disentangle import zoo_checks_part2  # noqa: E402,F401  (Deep InfoMax)
+from ibtf.models.disentangle import zoo_checks_cmi  # noqa: E402,F401  (CMI disentanglement)

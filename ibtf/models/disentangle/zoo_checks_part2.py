@@ -1,6 +1,5 @@
 """Known-truth checks of the disentanglement zoo, part 1b: Deep InfoMax and the GMM-prior
-identifiable VAE (conditional-MI disentanglement does not meet its target yet and is not
-registered: benchmarks/results/zoo_part1b.md gives its figures).
+identifiable VAE (conditional-MI disentanglement has its own module, ``zoo_checks_cmi``).
 
 Each check returns ``(value, truth, tolerance)`` and prints one JSON line of details (the
 baselines and per-level figures behind the value) on stderr, so the CLI's last stdout line

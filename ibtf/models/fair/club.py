@@ -266,7 +266,10 @@ class CLUBModel(IBModel):
         vCLUB (and the ``adversary`` / ``none`` settings, which report it): both are
         ``vclub_upper_bound`` (``conditional_vclub`` with ``conditional_leakage``). ``jsd``:
         both are ``jsd_lower_bound`` (I_JS, with the JS objective's gradient). ``ratio``:
-        ``classifier_mi_estimate`` and ln 2 - ``classifier_loss``.
+        ``classifier_mi_estimate`` and ln 2 - ``classifier_loss``, the Jensen-Shannon
+        divergence in nats between joint and product pairs that the critic attains (f-GAN:
+        sup J = 2 JS - ln 4). Since ``jsd_objective`` = -2 ``classifier_loss``, ``jsd`` at
+        lambda trains exactly as ``ratio`` at 2 lambda.
         """
         if self.leakage == "jsd":
             value = jsd_lower_bound(categorical_critic_scores(s_logits, s))

@@ -137,3 +137,110 @@ def test_keras_roundtrip_and_export(tmp_path):
     np.testing.assert_allclose(out["outputs"]["probabilities_1"],
                                tf.nn.softmax(model.heads[1](model.subspace(model(x), 1))),
                                rtol=1e-5, atol=1e-6)
+
+
+# --- the class-balanced label critic (critic="label") ------------------------------------------
+
+def _train_label_critics(z, labels, steps=300):
+    """Trains only the critics of a label-critic model on a fixed code; returns the model."""
+    model = CMIDisentangler(subspace_dim=1, hidden_units=(8,), discriminator_units=(16,),
+                            critic="label", seed=3)
+    model.build([None, 3])
+    opt = keras.optimizers.Adam(3e-2)
+    z, labels = tf.constant(z, tf.float32), tf.constant(labels)
+    variables = [w for d in model.discriminators for w in d.trainable_variables]
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            _, _, loss = model._label_terms(z, labels)
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+
+    for _ in range(steps):
+        step()
+    return model, z, labels
+
+
+def _shifted_labels(n=2000, rho=0.9, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2, n)
+    b = np.where(rng.random(n) < (1 + rho) / 2, a, 1 - a)
+    return rng, np.stack([a, b], 1).astype(np.int32)
+
+
+def test_label_critic_finds_ln2_for_a_shortcut_and_0_for_independent_noise():
+    # Truth (balanced weights, a_k uniform within each group): a's subspace reading b exactly,
+    # z_0 = b, gives I_w(z_0; b | a) = H_w(b | a) = ln 2 although b differs from a on only
+    # 5 % of the rows; noise independent of both gives 0. b's subspace z_1 = b is constant
+    # within each of its groups, so its term is 0 in both cases. Unweighted, the shortcut's
+    # CMI would be only H_b(0.05) = 0.199 nats: the weights undo that.
+    rng, labels = _shifted_labels()
+    noise = rng.normal(size=(len(labels), 1))
+    for z_0, truth in ((labels[:, 1:] * 2.0 - 1.0, np.log(2.0)), (noise, 0.0)):
+        z = np.concatenate([z_0, labels[:, 1:] * 2.0 - 1.0], 1)
+        model, z, labels_t = _train_label_critics(z, labels)
+        estimate, penalty, _ = model._label_terms(z, labels_t)
+        np.testing.assert_allclose(float(estimate), truth, atol=0.06)
+        assert float(penalty) >= float(estimate) - 1e-6
+
+
+def test_label_weights_make_the_other_attribute_uniform_within_each_group():
+    _, labels = _shifted_labels(400)
+    model = CMIDisentangler(subspace_dim=1, hidden_units=(4,), discriminator_units=(4,),
+                            critic="label", seed=0)
+    model.build([None, 3])
+    z = tf.zeros([400, 2])
+    # Constant critics' logits (zero code, so the output is the bias) give each group a
+    # weighted CE of exactly ln 2 whatever the bias when a_k is uniform under the weights.
+    for d in model.discriminators:
+        d.layers[-1].bias.assign([0.7, -0.7])
+    estimate, _, loss = model._label_terms(z, tf.constant(labels))
+    logp = tf.nn.log_softmax(tf.constant([0.7, -0.7])).numpy()
+    want = -0.5 * (logp[0] + logp[1])          # balanced CE of a constant prediction
+    np.testing.assert_allclose(float(loss), 4 * want, rtol=1e-5)
+    # sum_j sum_v P(a_j = v) (ln 2 - CE): the shares of each j sum to 1.
+    np.testing.assert_allclose(float(estimate), 2 * (np.log(2) - want), rtol=1e-5)
+
+
+def test_label_critic_fits_and_exports_to_a_clean_process(tmp_path):
+    rng, labels = _shifted_labels(256)
+    x = np.concatenate([labels * 2.0 - 1.0, rng.normal(size=(256, 4))], 1).astype(np.float32)
+    model = _model(critic="label", lam=1.0)
+    model.compile(keras.optimizers.Adam(1e-2))
+    model.fit(x, labels, epochs=1, batch_size=64, verbose=0)
+    before = model.discriminators[0].weights[0].numpy()
+    history = model.fit(x, labels, epochs=2, batch_size=64, verbose=0)
+    assert np.isfinite(history.history["mi_nats"][-1])
+    assert not np.array_equal(before, model.discriminators[0].weights[0].numpy())
+    assert {"loss", "ce_nats", "mi_nats", "discriminator_loss"} <= set(history.history)
+    assert model.get_config()["critic"] == "label"
+    loaded = keras_roundtrip(model, tmp_path / "cmi_label")
+    assert loaded.critic == "label"
+    assert_same_weights(model, loaded)
+    path = export(model, str(tmp_path), "cmi_label")
+    out = _fresh.run_export(path, tmp_path, "encode", x=x[:8])
+    assert not out["ibtf_imported"]
+    np.testing.assert_allclose(out["outputs"]["code"], model(x[:8]), rtol=1e-5, atol=1e-6)
+
+
+def test_unknown_critic_is_a_clear_error():
+    with pytest.raises(ValueError, match="critic"):
+        CMIDisentangler(critic="mine")
+
+
+def test_cmi_check_is_registered():
+    from ibtf.models.zoo.registry import get
+    entry = get("cmi_disentangle")
+    assert "Funke" in entry.paper and entry.model.endswith("CMIDisentangler")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_quick_check_meets_the_drop_target(seed):
+    # Measured 2026-12-05 (quick = the full check's conditional run, 8000 points, lambda 20),
+    # seeds 0 / 1 / 2: largest drop +2.5 / +1.7 / +0.8 points (target |drop| <= 5), a's
+    # shifted accuracy 0.691 / 0.736 / 0.623 (lambda 0: 0.33, 0.32, 0.31; chance 0.5).
+    from ibtf.models.disentangle.zoo_checks_cmi import cmi_shift_scores
+    scores = cmi_shift_scores(quick=True, seed=seed)
+    assert abs(scores["conditional_drop"]) <= 5.0
+    assert scores["conditional_acc_shifted"][0] > 0.55   # a is still read, not dropped

@@ -43,3 +43,12 @@ def test_multivae_protocol_uses_the_released_meme_supervision_weight():
     assert protocol.build("MEME", "multivae").supervision_weight == 10.0
     assert protocol.build("MEME-g1", "multivae").supervision_weight == 1.0
     assert protocol.build("MEME", "short").supervision_weight == 1.0
+
+
+def test_multivae_protocol_gives_mvae_log_variance_experts():
+    # MultiVae's encoders output ln sigma^2; the protocol's MVAE reads its experts so.
+    model = protocol.build("MVAE", "multivae")
+    assert {m.expert.scale_param for m in model.modality_layers} == {"log_variance"}
+    model = protocol.build("MoPoE", "multivae")
+    assert {m.expert.scale_param for m in model.modality_layers} == {"softplus"}
+    assert protocol.build("MVAE", "short").modality_layers[0].expert.scale_param == "softplus"
