@@ -8,8 +8,12 @@ Rounds alternate ibtf and CompressAI (when ``--compressai-python`` names a Pytho
 compressai) so that both see the same machine load; the table gives medians over all repeats,
 and the ratio ibtf / CompressAI of the medians. Training steps/s are not measured here.
 
-    python -m benchmarks.codecs_speed [--rounds 3] [--repeats 3] \\
+    python -m benchmarks.codecs_speed [--rounds 3] [--repeats 3] [--threads 2] [--profile] \\
         [--compressai-python OTHER_VENV/bin/python]
+
+(the other venv: see ``codecs_compressai_speed.py``'s docstring). ``--profile`` splits the
+N=128 codec's encode (model id hash, analysis transform, traced encode) and decode (header
+checks, entropy decoding, synthesis transform), and prints CompressAI's ``g_a``/``g_s`` times.
 
 ``--shipped-only`` times just the shipped default codec (the issue's target: decoding a
 512x768 image in under 0.5 s) and splits one decode into its parts: the header checks
@@ -79,15 +83,7 @@ def _decode_parts(codec, data, repeats):
     parts = {"header checks": lambda: (bitstream.read_header(data), codec.model_id()),
              "entropy decoding": lambda: entropy(strings)[0].numpy(),
              "synthesis transform": lambda: synthesis(latents).numpy()}
-    times = {}
-    for name, part in parts.items():
-        values = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            part()
-            values.append(1000 * (time.perf_counter() - start))
-        times[name] = float(np.median(values))
-    return times
+    return _median_ms(parts, repeats)
 
 
 def _cli_times(image, runs):
@@ -110,14 +106,45 @@ def _cli_times(image, runs):
     return encode, decode
 
 
-def _compressai_times(python, height, width, repeats):
+def _compressai_times(python, image_file, repeats, threads):
+    """CompressAI's wall and CPU ms per encode and decode of the same image (a .npy file),
+    timed in ``python`` by ``codecs_compressai_speed.py``."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           "codecs_compressai_speed.py")
-    out = subprocess.run([python, script, "--height", str(height), "--width", str(width),
-                          "--repeats", str(repeats)], capture_output=True, text=True,
+    out = subprocess.run([python, script, "--image", image_file, "--repeats", str(repeats),
+                          "--threads", str(threads)], capture_output=True, text=True,
                          check=True).stdout
     record = json.loads(out.strip().splitlines()[-1])
-    return record["encode_ms"], record["decode_ms"], record
+    return (record["encode_ms"], record["decode_ms"], record["encode_cpu_ms"],
+            record["decode_cpu_ms"]), record
+
+
+def _encode_parts(codec, image, repeats):
+    """Median ms of the parts of one ``bitstream.compress``: the model id hash written in the
+    header, the analysis transform alone, and the whole traced encode (analysis,
+    hyper-analysis, hyper-synthesis and both range coders)."""
+    from ibtf._keras import tf
+    x = tf.constant(image[None] / 255.0, tf.float32)
+    analysis = tf.function(lambda x: codec.analysis(x))
+    analysis(x)
+    encode = codec.coding_functions()["compress"]
+    pixels = tf.constant(image, tf.float32)
+    parts = {"model id hash": codec.model_id,
+             "analysis transform": lambda: analysis(x).numpy(),
+             "traced encode (all coding)": lambda: encode(pixels)["strings"].numpy()}
+    return _median_ms(parts, repeats)
+
+
+def _median_ms(parts, repeats):
+    times = {}
+    for name, part in parts.items():
+        values = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            part()
+            values.append(1000 * (time.perf_counter() - start))
+        times[name] = float(np.median(values))
+    return times
 
 
 def main(argv=None):
@@ -135,10 +162,21 @@ def main(argv=None):
                         help="time only the shipped default codec, with a decode breakdown")
     parser.add_argument("--cli", type=int, default=0, metavar="N",
                         help="also time N cold ibtf compress/decompress processes")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="intra- and inter-op threads of TensorFlow and of torch")
+    parser.add_argument("--profile", action="store_true",
+                        help="split the N=128, M=192 codec's encode and decode into parts")
     args = parser.parse_args(argv)
 
+    import tempfile
+
+    from ibtf._keras import tf
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     from ibtf.models.codecs import ScaleHyperpriorCodec, bitstream
     image = _image(args.height, args.width)
+    image_file = os.path.join(tempfile.mkdtemp(), "image.npy")
+    np.save(image_file, image)
     megapixels = args.height * args.width / 1e6
     codecs = {}
     for name, arch in ({} if args.shipped_only else ARCHES).items():
@@ -153,30 +191,43 @@ def main(argv=None):
     for codec in codecs.values():
         bitstream.decompress(codec, bitstream.compress(codec, image))  # trace
     times = {name: ([], [], [], []) for name in codecs}
-    other, info = ([], []), None
+    other, info = ([], [], [], []), None
     for _ in range(args.rounds):
         for name, codec in codecs.items():
             for store, values in zip(times[name], _ibtf_times(codec, image, args.repeats)):
                 store.extend(values)
         if args.compressai_python:
-            encode, decode, info = _compressai_times(args.compressai_python, args.height,
-                                                     args.width, args.repeats)
-            other[0].extend(encode)
-            other[1].extend(decode)
+            values, info = _compressai_times(args.compressai_python, image_file,
+                                             args.repeats, args.threads)
+            for store, value in zip(other, values):
+                store.extend(value)
     print(f"| codec | encode ms/MP | decode ms/MP | decode ms ({args.height}x{args.width}) | "
           "encode CPU ms/MP | decode CPU ms/MP | encode / CompressAI | decode / CompressAI |")
     print("|---|---|---|---|---|---|---|---|")
     ref = [float(np.median(t)) for t in other] if other[0] else None
     rows = list(times.items())
     if ref:
-        rows.append((f"CompressAI ScaleHyperprior N=128, M=192 (torch {info['torch']})",
-                     (*other, [np.nan], [np.nan])))
+        rows.append((f"CompressAI {info['compressai']} ScaleHyperprior N=128, M=192 "
+                     f"(torch {info['torch']})", other))
     for name, (encode, decode, encode_cpu, decode_cpu) in rows:
         enc, dec = float(np.median(encode)), float(np.median(decode))
         ratios = (f"{enc / ref[0]:.2f} | {dec / ref[1]:.2f}" if ref else "n/a | n/a")
         print(f"| {name} | {enc / megapixels:.0f} | {dec / megapixels:.0f} | {dec:.0f} | "
               f"{np.median(encode_cpu) / megapixels:.0f} | "
               f"{np.median(decode_cpu) / megapixels:.0f} | {ratios} |", flush=True)
+    if args.profile and not args.shipped_only:
+        codec = next(iter(codecs.values()))
+        repeats = args.rounds * args.repeats
+        data = bitstream.compress(codec, image)
+        print(f"\nN=128, M=192 ibtf parts ({len(data)} bytes), median ms: encode: " +
+              ", ".join(f"{k} {v:.0f}" for k, v in _encode_parts(codec, image,
+                                                                  repeats).items()) +
+              "; decode: " +
+              ", ".join(f"{k} {v:.0f}" for k, v in _decode_parts(codec, data,
+                                                                  repeats).items()))
+        if info:
+            print(f"CompressAI parts ({info['bytes']} bytes), median ms: analysis g_a "
+                  f"{info['g_a_ms']:.0f}, synthesis g_s {info['g_s_ms']:.0f}")
     if args.pretrained or args.shipped_only:
         data = bitstream.compress(shipped, image)
         parts = _decode_parts(shipped, data, args.rounds * args.repeats)
@@ -188,8 +239,9 @@ def main(argv=None):
         print(f"cold CLI processes ({args.cli} each), wall s: ibtf compress "
               f"{' '.join(f'{t:.1f}' for t in encode)}; ibtf decompress "
               f"{' '.join(f'{t:.1f}' for t in decode)}")
-    print(f"\nmedians of {args.rounds} rounds x {args.repeats} codings, rounds alternating "
-          "ibtf and CompressAI; ibtf weights at initialization except 'shipped'; CPU ms: "
+    print(f"\nmedians of {args.rounds} rounds x {args.repeats} codings, {args.threads} threads, "
+          "rounds alternating ibtf and CompressAI (same image); ibtf weights at initialization "
+          "except 'shipped'; CPU ms: "
           f"process time of all threads; load average {os.getloadavg()[0]:.1f}")
     return 0
 
