@@ -1,5 +1,6 @@
 """Every model family through `package` + `check` + the REST API: CEB, TEB, a multimodal VAE
 and a codec's transforms (tiny models, a few steps: this tests the deployment path)."""
+import functools
 import os
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 
 from ibtf._keras import keras, tf
 from ibtf.serving import export
-from ibtf.serving.client import predict
+from ibtf.serving.client import predict as rest_predict
 from ibtf.serving.repository import check, package
 
 # Trains four small families and loads each export in a fresh process: minutes on a shared
@@ -101,6 +102,9 @@ def test_the_full_codec_is_refused_for_stock_tf_serving(exports, tmp_path):
 
 def test_every_family_answers_rest_requests_like_the_library(exports, repo, rest_server):
     url, _ = rest_server(repo)
+    # The fixture server loads each SavedModel at its first request: on a loaded machine that
+    # takes longer than the client's default 30 s wait.
+    predict = functools.partial(rest_predict, timeout=600)
     probs, inputs = exports["ceb"]
     answer = predict(url, "ceb", inputs, fmt="row")
     np.testing.assert_allclose([r["probabilities"] for r in answer["predictions"]], probs,
