@@ -3,6 +3,8 @@
 Reads the results files of ``benchmarks.multimodal_coherence``: the MultiVae protocol
 (``multimodal_multivae.json``: sampled-z cross coherence, mean of a->b and b->a, mean over
 seeds) and, where present, the earlier short protocol (``multimodal_coherence.json``, dashed).
+Only the models named by ``--models`` are drawn (variants such as "MEME-g1" or "MVAE-softplus"
+stay in the JSON and the tables).
 Usage: python -m benchmarks.multimodal_plot [--out benchmarks/results/multimodal_coherence_vs_f.png]
 """
 import argparse
@@ -12,13 +14,18 @@ import os
 import numpy as np
 
 
-def _curves(path, keys):
+MODELS = ("MVAE", "MMVAE", "MoPoE", "MEME", "Wyner", "MMALI")
+
+
+def _curves(path, keys, models=MODELS):
     if not os.path.exists(path):
         return {}
     with open(path) as f:
         rows = json.load(f)
     out = {}
     for r in rows:
+        if r["model"] not in models:
+            continue
         value = np.mean([r[k] for k in keys])
         out.setdefault(r["model"], {}).setdefault(r["f"], []).append(value)
     return {m: sorted((f, float(np.mean(v))) for f, v in d.items()) for m, d in out.items()}
@@ -30,6 +37,7 @@ def main(argv=None):
     parser.add_argument("--multivae", default="benchmarks/results/multimodal_multivae.json")
     parser.add_argument("--short", default="benchmarks/results/multimodal_coherence.json")
     parser.add_argument("--out", default="benchmarks/results/multimodal_coherence_vs_f.png")
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
     args = parser.parse_args(argv)
     import matplotlib
     matplotlib.use("Agg")
@@ -39,7 +47,7 @@ def main(argv=None):
     for path, keys, style, tag in (
             (args.multivae, ("a_to_b_sample", "b_to_a_sample"), "-o", "MultiVae protocol"),
             (args.short, ("a_to_b", "b_to_a"), "--x", "short protocol")):
-        for model, points in _curves(path, keys).items():
+        for model, points in _curves(path, keys, args.models).items():
             f, c = zip(*points)
             color = colors.setdefault(model, f"C{len(colors)}")
             ax.plot(f, c, style, color=color, label=f"{model} ({tag})", alpha=0.9)

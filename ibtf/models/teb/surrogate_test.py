@@ -7,9 +7,9 @@ source (`ibtf.streams.surrogates`: the source's own dynamics, no link to the tar
 model (each member of a seed ensemble) trained exactly like the real one (the same initial
 weights, its least-squares term refitted on the surrogate's training windows, a fresh optimizer,
 the same epochs budget, early stopping, seeds and batches; the source is standardised with the
-real source's scaler) and
-scored against the same target-only model on the same held-out windows. With the observed gain
-``T`` and the surrogates' gains ``T_1..T_n``, the one-sided Monte Carlo p-value is
+real source's scaler) and scored against the same target-only model on the same held-out
+windows. With the observed gain ``T`` and the surrogates' gains ``T_1..T_n``, the one-sided
+Monte Carlo p-value is
 
     p = (1 + #{i : T_i >= T}) / (n + 1)
 

@@ -58,6 +58,15 @@ def test_the_ensemble_quantiles_invert_the_mixture_cdf():
     np.testing.assert_allclose(cdf, np.broadcast_to(levels, cdf.shape), atol=1e-4)
 
 
+def test_the_ensemble_rebuilds_from_its_config():
+    test = _streams().windows("test")
+    ensemble = TEBEnsemble(_members("student_t", use_source=True, k=2))
+    clone = TEBEnsemble.from_config(ensemble.get_config())
+    clone.set_weights(ensemble.get_weights())
+    np.testing.assert_allclose(clone.log_prob(test.inputs, test.target_future),
+                               ensemble.log_prob(test.inputs, test.target_future), rtol=1e-6)
+
+
 def test_members_must_share_their_settings():
     with pytest.raises(TypeError, match="two or more"):
         TEBEnsemble(_members("normal", True, k=1))
