@@ -303,17 +303,18 @@ class CMIDisentangler(IBModel):
             logits = [head(self.subspace(z, j)) for j, head in enumerate(self.heads)]
             ce = tf.add_n([tf.nn.sparse_softmax_cross_entropy_with_logits(labels[:, j], lg)
                            for j, lg in enumerate(logits)])
+            # One critic pass serves both sides: the encoder's step takes the gradient of
+            # ``loss`` for its own variables only, the critics' step that of ``disc_loss`` for
+            # theirs, so no stopped copy of z needs a second pass.
             if self.critic == "label":
-                mi, penalty, _ = self._label_terms(z, labels)
+                mi, penalty, disc_loss = self._label_terms(z, labels)
                 loss = tf.reduce_mean(ce) + self.lam * penalty
-                _, _, disc_loss = self._label_terms(tf.stop_gradient(z), labels)
             else:
                 terms = self._discriminator_terms(z, labels, seed)
                 mi = self._estimate(terms)
                 loss = tf.reduce_mean(ce) + self.lam * self._penalty(terms)
-                # Discriminator side, on the stopped code: balanced logistic loss per group.
-                disc_loss = self._discriminator_loss(
-                    self._discriminator_terms(tf.stop_gradient(z), labels, seed))
+                # Discriminator side: balanced logistic loss per group.
+                disc_loss = self._discriminator_loss(terms)
         main_vars = self.encoder.trainable_variables + [
             w for head in self.heads for w in head.trainable_variables]
         disc_vars = [w for disc in self.discriminators for w in disc.trainable_variables]
