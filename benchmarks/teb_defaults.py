@@ -27,7 +27,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks.teb_real_pairs import PAIRS  # noqa: E402
+from benchmarks.teb_real_pairs import pair_streams  # noqa: E402
 
 SMALL_PAIRS = ("lead_sales", "interest_inflation", "macro_consumption", "soi_rec", "lap")
 # One knob at a time from the defaults (weight decay 1e-4, patience 6, learning rate 3e-3).
@@ -37,14 +37,8 @@ SETTINGS = ({"weight_decay": 0.0}, {"weight_decay": 1e-4}, {"weight_decay": 1e-3
 
 
 def run_one(name, settings, seed):
-    from ibtf.data import list_datasets, load_dataset
     from ibtf.models.teb import fit_teb, skill_table
-    from ibtf.streams import PairedStreams
-    info = {i.name: i for i in list_datasets()}[name]
-    streams = PairedStreams(load_dataset(name), time_col=info.time_col,
-                            source_cols=list(info.source_cols),
-                            target_cols=list(info.target_cols), history=PAIRS[name],
-                            horizon=1, split=(0.6, 0.2, 0.2), nan_policy="drop")
+    streams = pair_streams(name)
     start = time.time()
     fit = fit_teb(streams, seed=seed, surrogates=0, **settings)
     row = {"pair": name, "settings": settings, "seed": seed,

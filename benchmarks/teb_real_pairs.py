@@ -46,22 +46,28 @@ def placebo_source(kind, source, seed, history):
     raise ValueError(kind)
 
 
-def run_one(name, placebo, seed, surrogates, epochs, **fit_kwargs):
+def pair_streams(name, source=None):
+    """The catalogue pair ``name`` as `PairedStreams` (its history, 60/20/20); with ``source``
+    (a function of the first source column's values) that column replaced by its result and the
+    other source columns dropped (a placebo)."""
     from ibtf.data import list_datasets, load_dataset
-    from ibtf.models.teb import fit_teb, skill_table, transfer_report
     from ibtf.streams import PairedStreams
     info = {i.name: i for i in list_datasets()}[name]
     frame = load_dataset(name)
-    source = list(info.source_cols)
-    if placebo is not None:
-        frame = frame.copy()
-        first = source[0]
-        frame[first] = placebo_source(placebo, frame[first].to_numpy(), seed, PAIRS[name])
-        frame = frame.drop(columns=source[1:])
-        source = [first]
-    streams = PairedStreams(frame, time_col=info.time_col, source_cols=source,
-                            target_cols=list(info.target_cols), history=PAIRS[name],
-                            horizon=1, split=(0.6, 0.2, 0.2), nan_policy="drop")
+    columns = list(info.source_cols)
+    if source is not None:
+        frame = frame.drop(columns=columns[1:])
+        columns = columns[:1]
+        frame[columns[0]] = source(frame[columns[0]].to_numpy())
+    return PairedStreams(frame, time_col=info.time_col, source_cols=columns,
+                         target_cols=list(info.target_cols), history=PAIRS[name],
+                         horizon=1, split=(0.6, 0.2, 0.2), nan_policy="drop")
+
+
+def run_one(name, placebo, seed, surrogates, epochs, **fit_kwargs):
+    from ibtf.models.teb import fit_teb, skill_table, transfer_report
+    streams = pair_streams(name, None if placebo is None else (
+        lambda values: placebo_source(placebo, values, seed, PAIRS[name])))
     start = time.time()
     fit = fit_teb(streams, seed=seed, surrogates=surrogates, epochs=epochs, **fit_kwargs)
     report = transfer_report(fit, "test")

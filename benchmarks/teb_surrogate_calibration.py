@@ -20,20 +20,9 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks.teb_real_pairs import PAIRS  # noqa: E402
+from benchmarks.teb_real_pairs import PAIRS, pair_streams  # noqa: E402
 
 SMALL_PAIRS = ("lead_sales", "interest_inflation", "macro_consumption", "soi_rec", "lap")
-
-
-def _streams(name, source):
-    from ibtf.data import list_datasets, load_dataset
-    from ibtf.streams import PairedStreams
-    info = {i.name: i for i in list_datasets()}[name]
-    frame = load_dataset(name).drop(columns=list(info.source_cols[1:]))
-    frame[info.source_cols[0]] = source
-    return PairedStreams(frame, time_col=info.time_col, source_cols=[info.source_cols[0]],
-                         target_cols=list(info.target_cols), history=PAIRS[name], horizon=1,
-                         split=(0.6, 0.2, 0.2), nan_policy="drop")
 
 
 def _gain(streams, order):
@@ -53,7 +42,7 @@ def run_pair(name, draws, min_shift=None, surrogates=20, seed=0):
     out = []
     for draw in range(draws):
         rng = np.random.default_rng([seed, draw])
-        streams = _streams(name, rng.standard_normal(n))
+        streams = pair_streams(name, lambda values: rng.standard_normal(n))
         shift = _min_shift(streams) if min_shift is None else min_shift
         null = [_gain(streams.with_source(v), order) for v in surrogate_sources(
             streams.source_values, streams.bounds, "shift", surrogates, rng, min_shift=shift)]
