@@ -79,8 +79,8 @@ def main(argv=None):
         rows[name] = {"draws": len(p), "rejections": k, "mean_p": float(p.mean())}
     ci = stats.binomtest(hits, total).proportion_ci(0.95)
     print(f"| all | {total} | {hits} | {hits / total:.3f} [{ci.low:.3f}, {ci.high:.3f}] | |")
-    print(json.dumps({"min_shift": args.min_shift or "fit_surrogates", "surrogates": args.surrogates,
-                      "nominal": 1 / (args.surrogates + 1),
+    print(json.dumps({"min_shift": args.min_shift or "fit_surrogates",
+                      "surrogates": args.surrogates, "nominal": 1 / (args.surrogates + 1),
                       "rate": hits / total, "ci": [ci.low, ci.high], "pairs": rows}))
 
 
