@@ -16,12 +16,16 @@ class FactorVAEScore:
       active_dims: number of representation dimensions whose global standard deviation is at
         least the prune threshold (only those vote).
       votes: int [num_dims, num_factors] training votes (which dimension won for which factor).
+      per_factor: float [num_factors], the held-out accuracy on the votes of each factor (NaN for
+        a factor that drew no evaluation vote): which factors the code holds apart. The score
+        is their vote-weighted mean.
     """
 
     eval_accuracy: float
     train_accuracy: float
     active_dims: int
     votes: np.ndarray = dataclasses.field(repr=False, compare=False)
+    per_factor: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
 
 
 def _check_int(name, value, low):
@@ -82,7 +86,7 @@ def factor_vae_score(represent, data, *, batch_size=64, num_train=800, num_eval=
     active = np.sqrt(global_var) >= max(prune_std, 1e-12)
     if not active.any():
         votes = np.zeros((len(global_var), len(sizes)), dtype=np.int64)
-        return FactorVAEScore(0.0, 0.0, 0, votes)
+        return FactorVAEScore(0.0, 0.0, 0, votes, np.zeros(len(sizes)))
     scale = np.sqrt(global_var[active])
 
     def vote_matrix(num_votes):
@@ -104,8 +108,12 @@ def factor_vae_score(represent, data, *, batch_size=64, num_train=800, num_eval=
     train_accuracy = train_votes.max(axis=1).sum() / num_train
     eval_votes = vote_matrix(num_eval)
     eval_accuracy = eval_votes[np.arange(len(classifier)), classifier].sum() / num_eval
+    right = np.bincount(classifier, weights=eval_votes[np.arange(len(classifier)), classifier],
+                        minlength=len(sizes))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_factor = right / eval_votes.sum(axis=0)
     return FactorVAEScore(float(eval_accuracy), float(train_accuracy), int(active.sum()),
-                          train_votes)
+                          train_votes, per_factor)
 
 
 def linear_probe_accuracy(codes, factors, *, test_fraction=0.3, ridge=1e-3, seed=0):
