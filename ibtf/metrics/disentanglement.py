@@ -3,7 +3,7 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["FactorVAEScore", "factor_vae_score", "linear_probe_accuracy"]
+__all__ = ["FactorVAEScore", "factor_shares", "factor_vae_score", "linear_probe_accuracy"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,3 +153,30 @@ def linear_probe_accuracy(codes, factors, *, test_fraction=0.3, ridge=1e-3, seed
         weights = np.linalg.solve(gram, design[train].T @ onehot[train])
         accuracies.append(np.mean(np.argmax(design[test] @ weights, axis=1) == values[test]))
     return float(np.mean(accuracies)), np.asarray(accuracies)
+
+
+def factor_shares(codes, factors):
+    """eta^2 [dims, F]: the share of each code unit's variance explained by each factor,
+    ``Var(E[z_d | v_k]) / Var(z_d)`` (the correlation ratio). Near 1 when unit d is a function
+    of factor k alone; a unit that mixes x and y has shares well below 1 for both.
+
+    Args:
+      codes: [n, dims] array.
+      factors: int [n, F] array of factor values (0 .. size - 1).
+    """
+    codes = np.asarray(codes, np.float64)
+    factors = np.asarray(factors)
+    if codes.ndim != 2 or factors.ndim != 2 or len(codes) != len(factors):
+        raise ValueError(f"codes [n, dims] and factors [n, F] must have the same n, got shapes "
+                         f"{codes.shape} and {factors.shape}")
+    shares = np.zeros((codes.shape[1], factors.shape[1]))
+    variance = codes.var(axis=0) + 1e-12
+    for k in range(factors.shape[1]):
+        counts = np.bincount(factors[:, k])
+        seen = counts > 0
+        for d in range(codes.shape[1]):
+            means = np.bincount(factors[:, k], weights=codes[:, d])[seen] / counts[seen]
+            lookup = np.zeros(len(counts))
+            lookup[seen] = means
+            shares[d, k] = np.var(lookup[factors[:, k]]) / variance[d]
+    return shares
