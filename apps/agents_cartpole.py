@@ -32,7 +32,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=4000, help="driver steps")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--history", type=int, default=4)
-    parser.add_argument("--surrogates", type=int, default=20,
+    parser.add_argument("--surrogates", type=int, default=39,
                         help="surrogate refits per fit for the p-value (0 skips the test)")
     parser.add_argument("--distribution", default="normal",
                         help="predictive family (fit_teb; 'auto' picks a two-component mixture "

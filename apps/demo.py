@@ -15,7 +15,7 @@ run time from the installed `astsa` package). The demo
 5. writes a plot (observed, forecast mean, 80% band, transfer per step),
 6. exports a SavedModel for TF Serving to saved_models/teb_lead_sales/<version>/.
 
-    python apps/demo.py [--epochs 300] [--seed 0] [--surrogates 20] [--out saved_models]
+    python apps/demo.py [--epochs 300] [--seed 0] [--surrogates 39] [--out saved_models]
 """
 import argparse
 import json
@@ -42,7 +42,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=300, help="most epochs per model")
     parser.add_argument("--history", type=int, default=6, help="past steps per window")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
-    parser.add_argument("--surrogates", type=int, default=20,
+    parser.add_argument("--surrogates", type=int, default=39,
                         help="surrogate refits per direction for the p-value")
     parser.add_argument("--out", default="saved_models", help="export base directory")
     parser.add_argument("--plot", default=None,

@@ -142,7 +142,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3, help="placebo seeds per pair and kind")
     parser.add_argument("--first-seed", type=int, default=0, help="the first placebo seed")
     parser.add_argument("--real-seeds", type=int, default=1, help="seeds of the real fits")
-    parser.add_argument("--surrogates", type=int, default=20)
+    parser.add_argument("--surrogates", type=int, default=39)
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--distribution", default="auto", help="predictive family")
     parser.add_argument("--ensemble", type=int, default=1, help="model pairs per fit (seeds)")

@@ -3,7 +3,7 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["FactorVAEScore", "factor_vae_score", "linear_probe_accuracy"]
+__all__ = ["FactorVAEScore", "factor_shares", "factor_vae_score", "linear_probe_accuracy"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -16,12 +16,16 @@ class FactorVAEScore:
       active_dims: number of representation dimensions whose global standard deviation is at
         least the prune threshold (only those vote).
       votes: int [num_dims, num_factors] training votes (which dimension won for which factor).
+      per_factor: float [num_factors], the held-out accuracy on the votes of each factor (NaN for
+        a factor that drew no evaluation vote): which factors the code holds apart. The score
+        is their vote-weighted mean.
     """
 
     eval_accuracy: float
     train_accuracy: float
     active_dims: int
     votes: np.ndarray = dataclasses.field(repr=False, compare=False)
+    per_factor: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
 
 
 def _check_int(name, value, low):
@@ -82,7 +86,7 @@ def factor_vae_score(represent, data, *, batch_size=64, num_train=800, num_eval=
     active = np.sqrt(global_var) >= max(prune_std, 1e-12)
     if not active.any():
         votes = np.zeros((len(global_var), len(sizes)), dtype=np.int64)
-        return FactorVAEScore(0.0, 0.0, 0, votes)
+        return FactorVAEScore(0.0, 0.0, 0, votes, np.zeros(len(sizes)))
     scale = np.sqrt(global_var[active])
 
     def vote_matrix(num_votes):
@@ -104,8 +108,12 @@ def factor_vae_score(represent, data, *, batch_size=64, num_train=800, num_eval=
     train_accuracy = train_votes.max(axis=1).sum() / num_train
     eval_votes = vote_matrix(num_eval)
     eval_accuracy = eval_votes[np.arange(len(classifier)), classifier].sum() / num_eval
+    right = np.bincount(classifier, weights=eval_votes[np.arange(len(classifier)), classifier],
+                        minlength=len(sizes))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_factor = right / eval_votes.sum(axis=0)
     return FactorVAEScore(float(eval_accuracy), float(train_accuracy), int(active.sum()),
-                          train_votes)
+                          train_votes, per_factor)
 
 
 def linear_probe_accuracy(codes, factors, *, test_fraction=0.3, ridge=1e-3, seed=0):
@@ -145,3 +153,30 @@ def linear_probe_accuracy(codes, factors, *, test_fraction=0.3, ridge=1e-3, seed
         weights = np.linalg.solve(gram, design[train].T @ onehot[train])
         accuracies.append(np.mean(np.argmax(design[test] @ weights, axis=1) == values[test]))
     return float(np.mean(accuracies)), np.asarray(accuracies)
+
+
+def factor_shares(codes, factors):
+    """eta^2 [dims, F]: the share of each code unit's variance explained by each factor,
+    ``Var(E[z_d | v_k]) / Var(z_d)`` (the correlation ratio). Near 1 when unit d is a function
+    of factor k alone; a unit that mixes x and y has shares well below 1 for both.
+
+    Args:
+      codes: [n, dims] array.
+      factors: int [n, F] array of factor values (0 .. size - 1).
+    """
+    codes = np.asarray(codes, np.float64)
+    factors = np.asarray(factors)
+    if codes.ndim != 2 or factors.ndim != 2 or len(codes) != len(factors):
+        raise ValueError(f"codes [n, dims] and factors [n, F] must have the same n, got shapes "
+                         f"{codes.shape} and {factors.shape}")
+    shares = np.zeros((codes.shape[1], factors.shape[1]))
+    variance = codes.var(axis=0) + 1e-12
+    for k in range(factors.shape[1]):
+        counts = np.bincount(factors[:, k])
+        seen = counts > 0
+        for d in range(codes.shape[1]):
+            means = np.bincount(factors[:, k], weights=codes[:, d])[seen] / counts[seen]
+            lookup = np.zeros(len(counts))
+            lookup[seen] = means
+            shares[d, k] = np.var(lookup[factors[:, k]]) / variance[d]
+    return shares

@@ -11,7 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 @pytest.fixture(scope="module")
 def summary(tmp_path_factory):
-    """One run of the app (its defaults: 4000 steps, 20 epochs, 20 surrogates per fit)."""
+    """One run of the app (its defaults: 4000 steps, 20 epochs, 39 surrogates per fit)."""
     pytest.importorskip("tf_agents")
     out = tmp_path_factory.mktemp("cartpole")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",

@@ -114,7 +114,7 @@ def test_help_shows_every_default(capsys):
     assert _exit_status(["forecast", "fit", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     for default in ("--history HISTORY past steps per window (L) (default: 16)",
-                    "(default: 20)", "(default: shift)", "(default: auto)",
+                    "(default: 39)", "(default: shift)", "(default: auto)",
                     "(default: 0.0001)", "(default: auto)"):
         assert default in text, default
 

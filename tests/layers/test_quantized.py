@@ -98,3 +98,32 @@ def test_config_roundtrip_and_bad_arguments():
         QuantizedBottleneck(0)
     with pytest.raises(ValueError, match="inference"):
         QuantizedBottleneck(2, inference="mean")
+
+
+def test_offset_is_cached_and_refreshed_every_few_training_calls():
+    """The median search runs once per ``offset_refresh_steps`` training calls, not per call;
+    ``refresh_offset`` recomputes tfc's ``quantization_offset`` of the current density."""
+    layer = _layer(units=2, offset_refresh_steps=3)
+    features = tf.random.stateless_normal([32, 5], seed=[7, 8])
+    np.testing.assert_allclose(layer.offset().numpy(),
+                               tfc.quantization_offset(layer.density).numpy(), atol=1e-6)
+    first = [v for v in layer.density.trainable_variables
+             if "matrix_0" in v.name or "bias_0" in v.name]
+    assert len(first) == 2
+    for v in first:                                  # moves the density's median
+        v.assign_add(0.7 * tf.ones_like(v))
+    fresh = tfc.quantization_offset(layer.density).numpy()
+    old = layer.offset().numpy()
+    assert np.abs(fresh - old).max() > 1e-3
+    layer(features, training=True)
+    layer(features, training=True)
+    np.testing.assert_array_equal(layer.offset().numpy(), old)       # 2 calls: still cached
+    layer(features, training=True)
+    np.testing.assert_allclose(layer.offset().numpy(), fresh, atol=1e-6)   # the 3rd refreshes
+    code, _ = layer(features, training=False)
+    offset = layer.offset().numpy()
+    np.testing.assert_allclose(np.round(code.numpy() - offset), code.numpy() - offset, atol=1e-5)
+    for v in first:
+        v.assign_add(-0.4 * tf.ones_like(v))
+    np.testing.assert_allclose(layer.refresh_offset().numpy(),
+                               tfc.quantization_offset(layer.density).numpy(), atol=1e-6)

@@ -338,7 +338,10 @@ class CLUBModel(IBModel):
             y = {k: np.asarray(v, np.int32).reshape(-1) for k, v in y.items()}
         if not self.built:
             self.build()
-        return super().fit(x, y, *args, **kwargs)
+        history = super().fit(x, y, *args, **kwargs)
+        if self.complexity == "deterministic":     # release T on the final density's grid
+            self.bottleneck.refresh_offset()
+        return history
 
     def serving_signatures(self):
         """``serving_default``: features [B, input_dim] -> code [B, d] and ``utility``

@@ -51,7 +51,7 @@ FIT_DEFAULTS = dict(epochs=60, batch_size=256, learning_rate=3e-3, weight_decay=
                     beta=1e-2, latent_dim=8, context_units=32, hidden_units=(64,),
                     encoder="mlp", distribution="auto", linear_lags="auto", mode="joint",
                     patience=6, seed=0, verbose=0, jit_compile="auto", callbacks=(),
-                    checkpoint_dir=None, surrogates=20, surrogate_kind="shift",
+                    checkpoint_dir=None, surrogates=39, surrogate_kind="shift",
                     strategy="default", ensemble=1)
 _CRPS_LEVELS = (np.arange(1, 100) - 0.5) / 99.0   # 99 evenly spread levels (midpoints)
 
@@ -413,7 +413,8 @@ def fit_teb(streams, **kwargs):
         surrogate refits included.
       surrogates: n TEB models trained on surrogate sources for the surrogate test
         (`ibtf.models.teb.surrogate_test`; 0 skips it; 20 is the fewest that can give
-        p < 0.05). surrogate_kind: "shift" (circular shifts; default) or "phase".
+        p < 0.05; the default 39 makes "p < 0.05" a test of size 2.5%: the source must beat
+        every surrogate). surrogate_kind: "shift" (circular shifts; default) or "phase".
       jit_compile: "auto" (XLA on GPU/TPU only), True or False.
       callbacks: extra Keras callbacks for both fits (e.g. progress reporting).
       checkpoint_dir: a directory for per-epoch checkpoints (Keras ``BackupAndRestore``): an
