@@ -7,7 +7,7 @@ adversary used in training is not a trustworthy judge: the probe here is trained
 """
 import numpy as np
 
-__all__ = ["probe_accuracy", "base_rate", "demographic_parity_gap"]
+__all__ = ["probe_accuracy", "probe_accuracy_restarts", "base_rate", "demographic_parity_gap"]
 
 
 def base_rate(labels):
@@ -36,6 +36,29 @@ def probe_accuracy(train_codes, train_labels, test_codes, test_labels, *, hidden
         n_iter_no_change=15, random_state=seed))
     probe.fit(train_codes, np.asarray(train_labels).reshape(-1))
     return float(probe.score(test_codes, np.asarray(test_labels).reshape(-1)))
+
+
+def probe_accuracy_restarts(train_codes, train_labels, test_codes, test_labels, *, seeds=(0,),
+                            hidden_units=(64, 64)):
+    """``probe_accuracy`` averaged over probe restarts, with its standard error.
+
+    Each restart is the same probe with another seed (its initialisation and early-stopping
+    split), so the mean estimates the accuracy of that probe, not of a chosen best one (a
+    maximum over restarts scored on the test split would be biased upwards). The standard
+    error combines the restarts' spread and the test split's binomial error:
+    ``sqrt(var_restarts / R + a (1 - a) / n_test)``.
+
+    Returns:
+      (mean accuracy, standard error, the R accuracies).
+    """
+    runs = np.array([probe_accuracy(train_codes, train_labels, test_codes, test_labels,
+                                    hidden_units=hidden_units, seed=int(k)) for k in seeds])
+    if runs.size == 0:
+        raise ValueError("seeds is empty; pass at least one probe seed, e.g. seeds=(0,)")
+    mean = float(runs.mean())
+    n_test = np.asarray(test_labels).size
+    spread = runs.var(ddof=1) / runs.size if runs.size > 1 else 0.0
+    return mean, float(np.sqrt(spread + mean * (1 - mean) / n_test)), [float(r) for r in runs]
 
 
 def demographic_parity_gap(predictions, sensitive):

@@ -40,8 +40,9 @@ class GMMPriorVAE(IBModel):
         of several clusters while the others' weights decay to 0).
       obs_scale: a fixed observation scale s (the decoder's noise), or None (the default) to
         learn one per dimension. iVAE fixes it (decoder variance 0.01, i.e. s = 0.1, in
-        Khemakhem et al. 2020's code); on noise-free data a learned s shrinks towards 0 and the
-        rate's weight against the reconstruction with it.
+        Khemakhem et al. 2020's code); on noise-free data a learned s shrinks to the decoder's
+        own error (0.02-0.07 on the zoo check's standardised data, which learns it). Clusters
+        closer in x than s are one blob to the likelihood and the ELBO merges them.
       seed: seeds the initialisers, the prior's initial means and the sampling noise.
 
     Metrics: ``loss``, ``nll_nats``, ``rate_nats``.

@@ -14,8 +14,9 @@ import numpy as np
 from ibtf.models.zoo.helpers import code_probes, seed_everything
 from ibtf.models.zoo.registry import register
 
-__all__ = ["SWEEP_LAMBDAS", "SWEEP_MODES", "club_experiment", "club_sweep_passes",
-           "farcon_experiment", "shift_experiment", "vclub_experiment"]
+__all__ = ["PROBE_PRECISION", "SWEEP_LAMBDAS", "SWEEP_MODES", "club_experiment",
+           "club_sweep_passes", "farcon_experiment", "shift_experiment", "train_club",
+           "vclub_experiment"]
 
 
 def _adam(rate=1e-3):
@@ -32,6 +33,12 @@ SWEEP_MODES = ("club", "privacy_funnel", "deterministic_ib", "ceb", "conditional
 # order of magnitude above the cross-entropy of u (< ln 2) that the other modes weigh lambda
 # against, so its sweep reaches an order of magnitude further.
 SWEEP_LAMBDAS = {"privacy_funnel": (0.0, 10.0, 30.0, 100.0)}
+# How precisely the s-probe is measured, per quick: (held-out rows drawn fresh from the
+# generator, probe restarts averaged). One 64-64 probe on 8000 rows has a binomial s.e. of
+# 0.0056 and its seed alone moves it by 0.009 (sd; benchmarks/results/zoo_part2.md), so the
+# full sweep averages 3 restarts scored on 50000 rows (s.e. ~0.003); the quick check keeps one
+# probe (its 90-s budget) on 20000 rows.
+PROBE_PRECISION = {True: (20000, 1), False: (50000, 3)}
 
 
 def _club_config(mode, leakage="vclub"):
@@ -41,6 +48,24 @@ def _club_config(mode, leakage="vclub"):
     if config["leakage"] in ("none", "vclub"):
         config["leakage"] = leakage
     return config
+
+
+def train_club(train, mode, lam, beta, seed, epochs, batch_size=256, adversary_steps=5,
+               adversary_learning_rate=3e-3, leakage="vclub", adversary_input="raw", **options):
+    """CLUBModel configured as `mode` at leakage weight `lam`, fitted on `train` (a
+    ``planted_sensitive`` sample) as the checks train it; `options` override the mode's
+    CLUBModel settings."""
+    from ibtf.models.fair.club import CLUBModel
+
+    model = CLUBModel(train.x.shape[1], latent_dim=4, beta=beta, leakage_weight=lam,
+                      adversary_units=(128, 128), adversary_steps=adversary_steps,
+                      adversary_learning_rate=adversary_learning_rate,
+                      adversary_input=adversary_input, seed=seed,
+                      **{**_club_config(mode, leakage), **options})
+    model.compile(_adam())
+    model.fit(train.x, {"u": train.u, "s": train.s}, batch_size=batch_size, epochs=epochs,
+              verbose=0)
+    return model
 
 
 @functools.lru_cache(maxsize=None)
@@ -55,11 +80,11 @@ def club_experiment(quick=True, seed=0, mode="club", beta=None, lambdas=None,
 
     Returns a dict: ``base_rate``, ``u_bayes``, and per lambda ``u_acc`` (the utility head's u
     accuracy; for the reconstructing privacy funnel a fresh u-probe on sampled codes),
-    ``s_probe`` (sampled codes), ``s_probe_mean`` (posterior means).
+    ``s_probe`` (sampled codes: the mean over ``PROBE_PRECISION``'s probe restarts, with
+    ``s_probe_se`` and the restarts' ``s_probe_runs``), ``s_probe_mean`` (posterior means).
     """
     from ibtf.data.planted import planted_sensitive
-    from ibtf.metrics.fairness import base_rate
-    from ibtf.models.fair.club import CLUBModel
+    from ibtf.metrics.fairness import base_rate, probe_accuracy, probe_accuracy_restarts
 
     seed_everything(seed)
     n, default_epochs = (8000, 20) if quick else (12000, 30)
@@ -68,30 +93,32 @@ def club_experiment(quick=True, seed=0, mode="club", beta=None, lambdas=None,
     # (at beta 3e-3 and n = 12000 its sampled-code probe is within 0.03 of chance already).
     beta = beta or (3e-3 if quick else 1e-3)
     lambdas = lambdas or ((0.0, 3.0) if quick else SWEEP_LAMBDAS.get(mode, (0.0, 1.0, 3.0, 10.0)))
+    test_n, restarts = PROBE_PRECISION[quick]
     train = planted_sensitive(n, seed=seed)
-    test = planted_sensitive(8000, seed=seed + 1000)
+    test = planted_sensitive(test_n, seed=seed + 1000)
     out = {"base_rate": base_rate(test.s), "u_bayes": train.u_bayes_accuracy, "lambdas": {},
-           "mode": mode, "beta": beta, "leakage": leakage}
+           "mode": mode, "beta": beta, "leakage": leakage, "test_rows": test_n,
+           "probe_restarts": restarts}
+    seeds = [seed + k for k in range(restarts)]
     for lam in lambdas:
-        model = CLUBModel(train.x.shape[1], latent_dim=4, beta=beta, leakage_weight=lam,
-                          adversary_units=(128, 128), adversary_steps=adversary_steps,
-                          adversary_learning_rate=adversary_learning_rate,
-                          adversary_input=adversary_input, seed=seed,
-                          **_club_config(mode, leakage))
-        model.compile(_adam())
-        model.fit(train.x, {"u": train.u, "s": train.s}, batch_size=batch_size, epochs=epochs,
-                  verbose=0)
-        def mean(x, model=model):
-            return model.encode(x)[0]
-
-        row = dict(zip(("s_probe", "s_probe_mean"), code_probes(
-            model.sample_codes, mean, train.x, train.s, test.x, test.s, seed)))
+        model = train_club(train, mode, lam, beta, seed, epochs, batch_size=batch_size,
+                           adversary_steps=adversary_steps,
+                           adversary_learning_rate=adversary_learning_rate, leakage=leakage,
+                           adversary_input=adversary_input)
+        z_train = np.asarray(model.sample_codes(train.x, 0))    # the probe never sees a test
+        z_test = np.asarray(model.sample_codes(test.x, 1))      # draw
+        row = dict(zip(("s_probe", "s_probe_se", "s_probe_runs"), probe_accuracy_restarts(
+            z_train, train.s, z_test, test.s, seeds=seeds)))
+        m_train, m_test = model.encode(train.x)[0], model.encode(test.x)[0]
+        row["s_probe_mean"] = probe_accuracy(m_train, train.s, m_test, test.s, seed=seed)
         if model.utility == "reconstruct":      # no u head: a fresh u-probe reads the code
-            row["u_acc"], row["u_probe_mean"] = code_probes(
-                model.sample_codes, mean, train.x, train.u, test.x, test.u, seed)
+            row["u_acc"], row["u_acc_se"], _ = probe_accuracy_restarts(
+                z_train, train.u, z_test, test.u, seeds=seeds)
+            row["u_probe_mean"] = probe_accuracy(m_train, train.u, m_test, test.u, seed=seed)
         else:
             row["u_acc"] = float(np.mean(
                 model.predict_utility(test.x).numpy().argmax(-1) == test.u))
+            row["u_acc_se"] = float(np.sqrt(row["u_acc"] * (1 - row["u_acc"]) / test_n))
         out["lambdas"][lam] = row
     out["lambda_max"] = max(lambdas)
     return out
