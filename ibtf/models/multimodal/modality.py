@@ -15,6 +15,7 @@ __all__ = ["Modality", "LIKELIHOODS"]
 LIKELIHOODS = ("gaussian", "laplace", "bernoulli", "categorical")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 RESERVED = ("mask",)
+INITS = ("glorot", "fan_in_uniform")
 
 
 def _mlp(units, name):
@@ -47,12 +48,18 @@ class Modality(keras.layers.Layer):
       expert_scale: how the expert's scale is parameterized, "softplus" or "log_variance"
         (the encoder outputs ln sigma^2, as MultiVae's encoders do): ``GaussianBottleneck``'s
         ``scale_param``.
+      init: the initialisation of the default encoder's, decoder's and expert's Dense layers:
+        "glorot" (Keras's default: Glorot-uniform kernels, zero biases) or "fan_in_uniform"
+        (PyTorch's ``nn.Linear`` default, kernels and biases U(-1/sqrt(n_in), 1/sqrt(n_in)):
+        the networks of MultiVae and most multimodal VAE code). A custom ``encoder`` or
+        ``decoder`` keeps its own.
       name: the modality's name: letters, digits, underscores; it keys the input dict.
     """
 
     def __init__(self, shape, likelihood="gaussian", hidden_units=(128,), encoder=None,
                  decoder=None, scale=1.0, learn_scale=False, likelihood_weight=1.0,
-                 latent_dim=None, seed=0, expert_scale="softplus", name=None, **kwargs):
+                 latent_dim=None, seed=0, expert_scale="softplus", init="glorot", name=None,
+                 **kwargs):
         if name is None or not isinstance(name, str) or not _NAME.match(name) or \
                 name in RESERVED:
             raise ValueError(f"modality name={name!r} must be an identifier (letters, digits, "
@@ -82,6 +89,9 @@ class Modality(keras.layers.Layer):
             raise ValueError(f"modality {name!r}: expert_scale={expert_scale!r} must be "
                              "'softplus' or 'log_variance'")
         self.expert_scale = expert_scale
+        if init not in INITS:
+            raise ValueError(f"modality {name!r}: init={init!r} must be one of {INITS}")
+        self.init = init
         self.size = int(np.prod(self.event_shape))
         if isinstance(encoder, dict):
             encoder = keras.layers.deserialize(encoder)
@@ -116,6 +126,8 @@ class Modality(keras.layers.Layer):
             features = self.encoder(tf.zeros([1, *self.event_shape]))
             self.expert.build(features.shape)
             out = self.decoder(tf.zeros([1, self.latent_dim]))
+        if self.init == "fan_in_uniform":
+            self._fan_in_uniform_init()
         if tuple(out.shape[1:]) != self.event_shape:
             raise ValueError(f"modality {self.name!r}: the decoder maps a code to shape "
                              f"{tuple(out.shape[1:])}, not the modality's {self.event_shape}; "
@@ -125,6 +137,23 @@ class Modality(keras.layers.Layer):
                 f"{self.name}_log_scale", self.event_shape, trainable=self.learn_scale,
                 initializer=keras.initializers.Constant(math.log(self.scale)))
         super().build(input_shape)
+
+    def _fan_in_uniform_init(self):
+        """Kernels and biases of the default networks' Dense layers ~ U(-1/sqrt(n_in),
+        1/sqrt(n_in)), seeded by the modality's seed (PyTorch's ``nn.Linear.reset_parameters``:
+        kaiming_uniform(a=sqrt(5)) for the kernel)."""
+        layers = [self.expert.params]
+        for net, custom in ((self.encoder, self._custom_encoder),
+                            (self.decoder, self._custom_decoder)):
+            if not custom:
+                layers += [layer for layer in net.layers if isinstance(layer, keras.layers.Dense)]
+        for i, layer in enumerate(layers):
+            bound = 1.0 / math.sqrt(int(layer.kernel.shape[0]))
+            seed = self.seed * 1000 + 2 * i
+            layer.kernel.assign(keras.initializers.RandomUniform(-bound, bound, seed=seed)(
+                layer.kernel.shape))
+            layer.bias.assign(keras.initializers.RandomUniform(-bound, bound, seed=seed + 1)(
+                layer.bias.shape))
 
     def expert_params(self, x, training=False):
         """(loc, scale) of q(z|x_m), each [B, latent_dim]."""
@@ -166,7 +195,7 @@ class Modality(keras.layers.Layer):
                   "likelihood": self.likelihood, "hidden_units": list(self.hidden_units),
                   "scale": self.scale, "learn_scale": self.learn_scale,
                   "likelihood_weight": self.likelihood_weight, "latent_dim": self.latent_dim,
-                  "seed": self.seed, "expert_scale": self.expert_scale}
+                  "seed": self.seed, "expert_scale": self.expert_scale, "init": self.init}
         if self._custom_encoder:
             config["encoder"] = keras.layers.serialize(self.encoder)
         if self._custom_decoder:

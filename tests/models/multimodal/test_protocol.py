@@ -52,3 +52,34 @@ def test_multivae_protocol_gives_mvae_log_variance_experts():
     model = protocol.build("MoPoE", "multivae")
     assert {m.expert.scale_param for m in model.modality_layers} == {"softplus"}
     assert protocol.build("MVAE", "short").modality_layers[0].expert.scale_param == "softplus"
+
+
+def test_fan_in_uniform_init_is_pytorchs_linear_default():
+    # PyTorch's nn.Linear (MultiVae's networks): kernel and bias ~ U(-1/sqrt(n_in), 1/sqrt(n_in)),
+    # so each has standard deviation 1/sqrt(3 n_in); Keras's default: Glorot kernel, zero bias.
+    from ibtf._keras import keras
+    from ibtf.models.multimodal.modality import Modality
+
+    def dense(init, seed=0):
+        m = Modality((64,), likelihood="bernoulli", hidden_units=(512, 512), name="a",
+                     latent_dim=16, seed=seed, init=init)
+        m.build(None)
+        layers = [m.expert.params] + [layer for net in (m.encoder, m.decoder)
+                                      for layer in net.layers
+                                      if isinstance(layer, keras.layers.Dense)]
+        return [(layer.kernel.numpy(), layer.bias.numpy()) for layer in layers]
+
+    torch_like = dense("fan_in_uniform")
+    assert len(torch_like) == 6
+    for kernel, bias in torch_like:
+        bound = 1.0 / np.sqrt(kernel.shape[0])
+        assert np.abs(kernel).max() <= bound and np.abs(bias).max() <= bound
+        assert kernel.std() == pytest.approx(bound / np.sqrt(3), rel=0.1)
+        assert np.abs(bias).max() > bound / 2
+    again = dense("fan_in_uniform")
+    for (k1, b1), (k2, b2) in zip(torch_like, again):
+        np.testing.assert_array_equal(k1, k2)
+        np.testing.assert_array_equal(b1, b2)
+    assert all(not b.any() for _, b in dense("glorot"))
+    with pytest.raises(ValueError, match="init="):
+        Modality((64,), name="a", init="he")

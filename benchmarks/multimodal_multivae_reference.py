@@ -1,0 +1,232 @@
+"""MultiVae 1.0.3's own MVAE on ibtf's digits pairing, judged by ibtf's judges; and a step-by-step
+check that ibtf's MVAE objective and optimizer are MultiVae's.
+
+Two environments: ibtf's (TensorFlow) and a comparison venv with PyTorch and MultiVae
+(``python3.11 -m venv VENV && VENV/bin/pip install multivae==1.0.3``). Files go to ``--dir``.
+
+1. ``python -m benchmarks.multimodal_multivae_reference export``          (ibtf's venv)
+   writes the digits pairing (``ibtf.data.digits_pairs(seed=0)``) as data.npz.
+2. ``VENV/bin/python benchmarks/multimodal_multivae_reference.py train --seed S``  (MultiVae)
+   trains MultiVae's MVAE (its default encoders 64-512-512 -> (mu, ln sigma^2), decoders
+   16-512-512-64 with Bernoulli logits, its trainer: Adam 1e-3, batch 64, 150 epochs, its
+   10-epoch KL warm-up) and writes decoder means for a->b and b->a (one posterior draw, and
+   the posterior mean) and for 1000 prior draws, plus its initial weights.
+   ``steps`` instead writes its initial weights and the losses of 6 Adam steps on the first 64
+   pairs with zero reparameterization noise and KL weight 0.25.
+3. ``python -m benchmarks.multimodal_multivae_reference judge FILES``      (ibtf's venv)
+   scores the dumps with the protocol's SVM judges (the numbers of the benchmark table).
+   ``compare`` loads the weights of step 2's ``steps`` into ibtf's protocol MVAE and repeats
+   the 6 steps: the losses must agree (same objective, gradients and optimizer).
+
+Bernoulli log-likelihoods of grey levels in [0, 1] need PyTorch's argument validation off
+(its Bernoulli support is {0, 1}); the value computed is the same cross-entropy ibtf uses.
+"""
+import argparse
+import json
+import os
+import sys
+
+WARMUP_BETA_STEP = 0.25     # KL weight of the step check (epoch 3, half-way: (3 - 1 + 0.5) / 10)
+
+
+def export(directory):
+    import numpy as np
+
+    from ibtf.data import digits_pairs
+    train, test = digits_pairs(seed=0)
+    np.savez(os.path.join(directory, "data.npz"), train_a=train.inputs["a"],
+             train_b=train.inputs["b"], test_a=test.inputs["a"], test_b=test.inputs["b"])
+
+
+def _multivae_model(seed):
+    import torch
+    from multivae.models import MVAE, MVAEConfig
+    from pythae.models.base.base_utils import ModelOutput
+    from pythae.models.nn import BaseDecoder
+
+    class Decoder(BaseDecoder):
+        """16-512-512-64, Bernoulli logits (the protocol's decoder)."""
+
+        def __init__(self):
+            super().__init__()
+            self.net = torch.nn.Sequential(
+                torch.nn.Linear(16, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
+                torch.nn.ReLU(), torch.nn.Linear(512, 64))
+
+        def forward(self, z):
+            return ModelOutput(reconstruction=self.net(z))
+
+    torch.manual_seed(seed)
+    config = MVAEConfig(n_modalities=2, latent_dim=16, input_dims={"a": (64,), "b": (64,)},
+                        decoders_dist={"a": "bernoulli", "b": "bernoulli"})
+    return MVAE(config, decoders={"a": Decoder(), "b": Decoder()})
+
+
+def _torch_setup(directory):
+    import numpy as np
+    import torch
+    torch.distributions.Distribution.set_default_validate_args(False)
+    torch.set_num_threads(1)     # more threads than free cores stall PyTorch's CPU kernels
+    return np.load(os.path.join(directory, "data.npz"))
+
+
+def _dataset(data, split, count=None):
+    import torch
+    from multivae.data.datasets.base import MultimodalBaseDataset
+    return MultimodalBaseDataset({m: torch.tensor(data[f"{split}_{m}"][:count])
+                                  for m in ("a", "b")})
+
+
+def _save_weights(model, path):
+    import numpy as np
+    np.savez(path, **{k: v.detach().numpy() for k, v in model.state_dict().items()})
+
+
+def train(directory, seed, epochs):
+    import time
+
+    import numpy as np
+    import torch
+    from multivae.trainers import BaseTrainer, BaseTrainerConfig
+    data = _torch_setup(directory)
+    model = _multivae_model(seed)
+    _save_weights(model, os.path.join(directory, f"multivae_init_s{seed}.npz"))
+    config = BaseTrainerConfig(output_dir=os.path.join(directory, "runs"), num_epochs=epochs,
+                               learning_rate=1e-3, per_device_train_batch_size=64,
+                               seed=seed, no_cuda=True)
+    trainer = BaseTrainer(model, _dataset(data, "train"), training_config=config)
+    start = time.time()
+    trainer.train()
+    seconds = time.time() - start
+    model = trainer.model.eval()     # the last epoch's model (no model selection)
+    test = _dataset(data, "test")
+    out = {}
+    with torch.no_grad():
+        for source, target in (("a", "b"), ("b", "a")):
+            for kind, mean in (("sample", False), ("mean", True)):
+                z = model.encode(test, [source], N=1, return_mean=mean).z
+                out[f"{source}_to_{target}_{kind}"] = torch.sigmoid(
+                    model.decoders[target](z).reconstruction).numpy()
+        z = torch.randn(1000, 16, generator=torch.Generator().manual_seed(0))
+        for m in ("a", "b"):
+            out[f"joint_{m}"] = torch.sigmoid(model.decoders[m](z).reconstruction).numpy()
+    np.savez(os.path.join(directory, f"multivae_mvae_s{seed}.npz"), **out)
+    print(json.dumps({"seed": seed, "epochs": epochs, "train_s": round(seconds, 1),
+                      "steps_per_s": round(epochs * len(trainer.train_loader) / seconds, 1)}))
+
+
+def steps(directory):
+    import multivae.models.mvae.mvae_model as mvae_module
+    import torch
+    data = _torch_setup(directory)
+    mvae_module.rsample_from_gaussian = lambda mu, log_var, **kwargs: mu    # zero noise
+    model = _multivae_model(0)
+    _save_weights(model, os.path.join(directory, "multivae_step_weights.npz"))
+    batch = _dataset(data, "train", 64)
+    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+    losses = []
+    for _ in range(6):
+        loss = model(batch, epoch=3, batch_ratio=0.5).loss    # beta = 0.25
+        losses.append(float(loss))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with open(os.path.join(directory, "multivae_step_losses.json"), "w") as f:
+        json.dump(losses, f)
+    print(json.dumps({"multivae_losses": losses}))
+
+
+def load_multivae_weights(model, path):
+    """Copies a MultiVae MVAE state dict (npz) into ibtf's protocol MVAE (same layer sizes)."""
+    import numpy as np
+
+    from ibtf._keras import keras
+    w = np.load(path)
+    for mod in model.modality_layers:
+        n = mod.name
+        dense = [layer for layer in mod.encoder.layers if isinstance(layer, keras.layers.Dense)]
+        for layer, key in zip(dense, ("layers.0.0", "layers.1.0")):
+            layer.kernel.assign(w[f"encoders.{n}.{key}.weight"].T)
+            layer.bias.assign(w[f"encoders.{n}.{key}.bias"])
+        head = mod.expert.params
+        head.kernel.assign(np.concatenate([w[f"encoders.{n}.embedding.weight"].T,
+                                           w[f"encoders.{n}.log_var.weight"].T], 1))
+        head.bias.assign(np.concatenate([w[f"encoders.{n}.embedding.bias"],
+                                         w[f"encoders.{n}.log_var.bias"]]))
+        dense = [layer for layer in mod.decoder.layers if isinstance(layer, keras.layers.Dense)]
+        for layer, key in zip(dense, ("net.0", "net.2", "net.4")):
+            layer.kernel.assign(w[f"decoders.{n}.{key}.weight"].T)
+            layer.bias.assign(w[f"decoders.{n}.{key}.bias"])
+
+
+def compare(directory):
+    from unittest import mock
+
+    import numpy as np
+
+    from ibtf._keras import keras, tf
+    from ibtf.layers.base import Bottleneck
+    from ibtf.models.multimodal import protocol
+    data = np.load(os.path.join(directory, "data.npz"))
+    model = protocol.build("MVAE", "multivae", 0)
+    model._ensure_built()
+    load_multivae_weights(model, os.path.join(directory, "multivae_step_weights.npz"))
+    model.compile(keras.optimizers.Adam(1e-3, epsilon=1e-8))     # PyTorch's Adam epsilon
+    model.beta = WARMUP_BETA_STEP
+    batch = {"a": data["train_a"][:64], "b": data["train_b"][:64]}
+    zeros = lambda self, shape, dtype=tf.float32, seed=None: tf.zeros(shape, dtype)  # noqa: E731
+    losses = []
+    with mock.patch.object(Bottleneck, "standard_normal", zeros):
+        for _ in range(6):
+            xs, mask = model._unpack(batch)
+            with tf.GradientTape() as tape:
+                loss, _ = model.objective(xs, mask)
+            losses.append(float(loss))
+            model.minimize(loss, tape)
+    with open(os.path.join(directory, "multivae_step_losses.json")) as f:
+        reference = json.load(f)
+    gap = float(np.max(np.abs(np.array(losses) - reference) / np.abs(reference)))
+    print(json.dumps({"ibtf_losses": losses, "multivae_losses": reference,
+                      "max_relative_difference": gap}))
+
+
+def judge(paths):
+    import numpy as np
+
+    from ibtf.data import digits_pairs
+    from ibtf.models.multimodal import protocol
+    train, test = digits_pairs(seed=0)
+    judges = protocol.make_classifiers(train, "multivae")
+    for path in paths:
+        dump = np.load(path)
+        row = {"file": os.path.basename(path)}
+        for key in ("a_to_b_sample", "b_to_a_sample", "a_to_b_mean", "b_to_a_mean"):
+            row[key] = float(np.mean(judges[key[5]](dump[key]) == test.labels))
+        row["joint"] = float(np.mean(judges["a"](dump["joint_a"]) == judges["b"](dump["joint_b"])))
+        print(json.dumps(row))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("mode", choices=["export", "train", "steps", "compare", "judge"])
+    parser.add_argument("files", nargs="*", help="judge: the dumps written by train")
+    parser.add_argument("--dir", default="multivae_reference", help="where files go")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=150)
+    args = parser.parse_args(argv)
+    os.makedirs(args.dir, exist_ok=True)
+    if args.mode == "export":
+        export(args.dir)
+    elif args.mode == "train":
+        train(args.dir, args.seed, args.epochs)
+    elif args.mode == "steps":
+        steps(args.dir)
+    elif args.mode == "compare":
+        compare(args.dir)
+    else:
+        judge(args.files)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
