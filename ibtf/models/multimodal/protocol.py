@@ -36,12 +36,18 @@ from ibtf._keras import keras
 __all__ = ["PROTOCOLS", "MODELS", "register_model", "build", "train", "make_classifiers",
            "evaluate"]
 
+# models whose multivae-protocol networks are MultiVae's: (mu, ln sigma^2) experts and
+# PyTorch's nn.Linear initialisation (the others keep Glorot weights and softplus scales)
+_TORCH_LIKE = ("MVAE", "MMVAE", "MMVAE-laplace", "MoPoE", "MoPoE-allprior")
+
 PROTOCOLS = {
     "multivae": {"hidden": (512, 512), "latent_dim": 16, "learning_rate": 1e-3, "batch": 64,
                  "epochs": 150, "steps": None, "anneal": False, "classifier": "svm",
                  "mmvae_samples": 10, "warmup_epochs": {"MVAE": 10},
-                 "meme_supervision_weight": 10.0, "expert_scale": {"MVAE": "log_variance"},
-                 "init": {"MVAE": "fan_in_uniform"}},
+                 "meme_supervision_weight": 10.0, "mopoe_prior_expert": "full",
+                 "expert_scale": {**{name: "log_variance" for name in _TORCH_LIKE},
+                                  "MMVAE-laplace": "softmax"},
+                 "init": {name: "fan_in_uniform" for name in _TORCH_LIKE}},
     "short": {"hidden": (128, 128), "latent_dim": 16, "learning_rate": 1e-3, "batch": 64,
               "epochs": None, "steps": 1500, "anneal": True, "classifier": "logistic",
               "mmvae_samples": 8, "meme_supervision_weight": 1.0},
@@ -62,6 +68,8 @@ def _vae(cls, **fixed):
             kwargs["num_samples"] = settings["mmvae_samples"]
         if cls.__name__ == "MEME":
             kwargs.setdefault("supervision_weight", settings["meme_supervision_weight"])
+        if cls.__name__ == "MoPoE":
+            kwargs.setdefault("prior_expert", settings.get("mopoe_prior_expert", True))
         return cls(mods, latent_dim=latent_dim, seed=seed, **kwargs)
     return factory
 
@@ -75,7 +83,11 @@ def _register_defaults():
     from ibtf.models.multimodal.wyner import VariationalWyner
     register_model("MVAE", _vae(MVAE))
     register_model("MMVAE", _vae(MMVAE))
+    # Shi et al.'s and MultiVae's default: Laplace experts with softmax scales, learned prior
+    register_model("MMVAE-laplace", _vae(MMVAE, family="laplace", learn_prior=True))
     register_model("MoPoE", _vae(MoPoE))
+    # the N(0, I) expert in every subset's product (this package's default)
+    register_model("MoPoE-allprior", _vae(MoPoE, prior_expert=True))
     # the protocol's supervision weight (multivae: 10, as MEME's released image-image code)
     register_model("MEME", _vae(MEME, num_pseudo_samples=32))
     # gamma = 1: the paper's bound
