@@ -6,11 +6,13 @@ Two environments: ibtf's (TensorFlow) and a comparison venv with PyTorch and Mul
 
 1. ``python -m benchmarks.multimodal_multivae_reference export``          (ibtf's venv)
    writes the digits pairing (``ibtf.data.digits_pairs(seed=0)``) as data.npz.
-2. ``VENV/bin/python benchmarks/multimodal_multivae_reference.py train --seed S``  (MultiVae)
-   trains MultiVae's MVAE (its default encoders 64-512-512 -> (mu, ln sigma^2), decoders
-   16-512-512-64 with Bernoulli logits, its trainer: Adam 1e-3, batch 64, 150 epochs, its
-   10-epoch KL warm-up) and writes decoder means for a->b and b->a (one posterior draw, and
-   the posterior mean) and for 1000 prior draws, plus its initial weights.
+2. ``VENV/bin/python benchmarks/multimodal_multivae_reference.py train --seed S [--model M]``
+   (MultiVae) trains MultiVae's MVAE (or MMVAE, MoPoE with their default configs; its
+   default encoders 64-512-512 -> (mu, ln sigma^2), decoders 16-512-512-64 with Bernoulli
+   logits, its trainer: Adam 1e-3, batch 64, 150 epochs, its 10-epoch KL warm-up for MVAE)
+   and writes decoder means for a->b and b->a (one posterior draw, and the posterior mean)
+   and for 1000 prior draws, plus its initial weights.
+   ``time --model M --steps S --threads T`` prints its training steps/s (a bare loop).
    ``steps`` instead writes its initial weights and the losses of 6 Adam steps on the first 64
    pairs with zero reparameterization noise and KL weight 0.25.
 3. ``python -m benchmarks.multimodal_multivae_reference judge FILES``      (ibtf's venv)
@@ -38,9 +40,11 @@ def export(directory):
              train_b=train.inputs["b"], test_a=test.inputs["a"], test_b=test.inputs["b"])
 
 
-def _multivae_model(seed):
+def _multivae_model(seed, name="MVAE"):
+    """MultiVae's ``name`` (MVAE, MMVAE with its defaults K = 10, Laplace experts with softmax
+    scales, learned prior, DReG; MoPoE) with its default encoders and the protocol's decoders."""
     import torch
-    from multivae.models import MVAE, MVAEConfig
+    from multivae import models
     from pythae.models.base.base_utils import ModelOutput
     from pythae.models.nn import BaseDecoder
 
@@ -57,16 +61,17 @@ def _multivae_model(seed):
             return ModelOutput(reconstruction=self.net(z))
 
     torch.manual_seed(seed)
-    config = MVAEConfig(n_modalities=2, latent_dim=16, input_dims={"a": (64,), "b": (64,)},
-                        decoders_dist={"a": "bernoulli", "b": "bernoulli"})
-    return MVAE(config, decoders={"a": Decoder(), "b": Decoder()})
+    config = getattr(models, f"{name}Config")(
+        n_modalities=2, latent_dim=16, input_dims={"a": (64,), "b": (64,)},
+        decoders_dist={"a": "bernoulli", "b": "bernoulli"})
+    return getattr(models, name)(config, decoders={"a": Decoder(), "b": Decoder()})
 
 
-def _torch_setup(directory):
+def _torch_setup(directory, threads=1):
     import numpy as np
     import torch
     torch.distributions.Distribution.set_default_validate_args(False)
-    torch.set_num_threads(1)     # more threads than free cores stall PyTorch's CPU kernels
+    torch.set_num_threads(threads)   # more threads than free cores stall PyTorch's CPU kernels
     return np.load(os.path.join(directory, "data.npz"))
 
 
@@ -82,14 +87,54 @@ def _save_weights(model, path):
     np.savez(path, **{k: v.detach().numpy() for k, v in model.state_dict().items()})
 
 
-def train(directory, seed, epochs):
+def time_steps(name, directory, steps, threads, batch=64):
+    """steps/s of MultiVae's ``name`` on the f = 1 pairing: a bare loop (shuffled batches of
+    64, forward, backward, Adam step; no trainer, logging or checkpoints), timed after one
+    warm-up epoch. Prints one JSON line."""
+    import time
+
+    import numpy as np
+    import torch
+    from multivae.data.datasets.base import MultimodalBaseDataset
+    data = _torch_setup(directory, threads)
+    model = _multivae_model(0, name)
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+    tensors = {m: torch.tensor(data[f"train_{m}"]) for m in ("a", "b")}
+    n = len(tensors["a"])
+    rng = np.random.default_rng(0)
+
+    def run(count):
+        done = 0
+        while done < count:
+            order = torch.as_tensor(rng.permutation(n))
+            for start in range(0, n, batch):
+                index = order[start:start + batch]
+                batch_data = MultimodalBaseDataset({m: t[index] for m, t in tensors.items()})
+                loss = model(batch_data, epoch=20, batch_ratio=0.0).loss
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                done += 1
+                if done == count:
+                    return
+
+    run((n + batch - 1) // batch)
+    start = time.perf_counter()
+    run(steps)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"library": "multivae", "model": name, "steps": steps, "threads": threads,
+                      "steps_per_s": steps / seconds}))
+
+
+def train(directory, seed, epochs, name="MVAE"):
     import time
 
     import numpy as np
     import torch
     from multivae.trainers import BaseTrainer, BaseTrainerConfig
     data = _torch_setup(directory)
-    model = _multivae_model(seed)
+    model = _multivae_model(seed, name)
     _save_weights(model, os.path.join(directory, f"multivae_init_s{seed}.npz"))
     config = BaseTrainerConfig(output_dir=os.path.join(directory, "runs"), num_epochs=epochs,
                                learning_rate=1e-3, per_device_train_batch_size=64,
@@ -107,11 +152,16 @@ def train(directory, seed, epochs):
                 z = model.encode(test, [source], N=1, return_mean=mean).z
                 out[f"{source}_to_{target}_{kind}"] = torch.sigmoid(
                     model.decoders[target](z).reconstruction).numpy()
-        z = torch.randn(1000, 16, generator=torch.Generator().manual_seed(0))
+        if name == "MMVAE":      # its (learned, Laplace) prior
+            torch.manual_seed(0)
+            z = model.generate_from_prior(1000).z
+        else:
+            z = torch.randn(1000, 16, generator=torch.Generator().manual_seed(0))
         for m in ("a", "b"):
             out[f"joint_{m}"] = torch.sigmoid(model.decoders[m](z).reconstruction).numpy()
-    np.savez(os.path.join(directory, f"multivae_mvae_s{seed}.npz"), **out)
-    print(json.dumps({"seed": seed, "epochs": epochs, "train_s": round(seconds, 1),
+    np.savez(os.path.join(directory, f"multivae_{name.lower()}_s{seed}.npz"), **out)
+    print(json.dumps({"model": name, "seed": seed, "epochs": epochs,
+                      "train_s": round(seconds, 1),
                       "steps_per_s": round(epochs * len(trainer.train_loader) / seconds, 1)}))
 
 
@@ -209,7 +259,12 @@ def judge(paths):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("mode", choices=["export", "train", "steps", "compare", "judge"])
+    parser.add_argument("mode", choices=["export", "train", "steps", "compare", "judge",
+                                         "time"])
+    parser.add_argument("--model", default="MVAE", choices=["MVAE", "MMVAE", "MoPoE"],
+                        help="train, time: MultiVae's model")
+    parser.add_argument("--steps", type=int, default=200, help="time: timed steps")
+    parser.add_argument("--threads", type=int, default=1, help="time: torch threads")
     parser.add_argument("files", nargs="*", help="judge: the dumps written by train")
     parser.add_argument("--dir", default="multivae_reference", help="where files go")
     parser.add_argument("--seed", type=int, default=0)
@@ -219,7 +274,9 @@ def main(argv=None):
     if args.mode == "export":
         export(args.dir)
     elif args.mode == "train":
-        train(args.dir, args.seed, args.epochs)
+        train(args.dir, args.seed, args.epochs, args.model)
+    elif args.mode == "time":
+        time_steps(args.model, args.dir, args.steps, args.threads)
     elif args.mode == "steps":
         steps(args.dir)
     elif args.mode == "compare":

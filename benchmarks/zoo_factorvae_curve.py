@@ -1,14 +1,19 @@
 """How the FactorVAE metric grows with training steps on the zoo check's procedural shapes.
 
 `python -m benchmarks.zoo_factorvae_curve [--epochs E] [--every K] [--mlp] [--gamma G]
-[--seed N]` trains the check's FactorVAE (``ibtf.models.disentangle.zoo_checks``: latent 10,
+[--seed N] [--lr A] [--d-lr B] [--d-steps S] [--gamma-warmup W] [--beta-warmup W]` trains
+the check's FactorVAE (``ibtf.models.disentangle.zoo_checks``: latent 10,
 Bernoulli decoder, batch 64, Adam 1e-3, 5 discriminator steps) on all 3600 images and prints,
 every K epochs (56 steps each), one JSON line: steps, the metric (800 / 500 votes, L = 64), its
 per-factor accuracy (shape, scale, orientation, x, y), the number of units with a global std
 above 0.5, and for each factor the largest share of one such unit's variance it explains
 (eta^2 = Var(E[z_d | factor]) / Var(z_d): near 1 when one unit holds the factor), the
 reconstruction and KL (nats) and the discriminator's own TC estimate. ``--mlp`` uses the MLP
-(256, 256) the check used before the convolutional networks.
+(256, 256) the check used before the convolutional networks. ``--lr``, ``--d-lr`` and
+``--d-steps`` change the optimisation (Kim & Mnih: 1e-4, 1e-4, 1); ``--gamma-warmup W`` ramps
+the TC weight linearly from 0 to gamma over W steps after ``--gamma-delay`` steps at 0 and
+``--beta-warmup W`` the KL weight from 0 to 1 (``ibtf.callbacks.BetaSchedule``);
+``--positions P`` uses a P x P position grid instead of the check's 10 x 10.
 """
 import argparse
 import json
@@ -24,25 +29,48 @@ def main(argv=None):
     parser.add_argument("--gamma", type=float, default=30.0, help="FactorVAE's TC weight")
     parser.add_argument("--mlp", action="store_true", help="the MLP (256, 256) networks")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--lr", type=float, default=1e-3, help="VAE Adam learning rate")
+    parser.add_argument("--d-lr", type=float, default=1e-3,
+                        help="discriminator Adam learning rate (betas 0.5, 0.9)")
+    parser.add_argument("--d-steps", type=int, default=5, help="D steps per VAE step")
+    parser.add_argument("--gamma-warmup", type=int, default=0,
+                        help="steps of the linear gamma ramp from 0 (0: none)")
+    parser.add_argument("--gamma-delay", type=int, default=0,
+                        help="steps trained as a plain VAE (gamma 0) before the gamma ramp")
+    parser.add_argument("--positions", type=int, default=10,
+                        help="x and y positions of the data (the check: 10)")
+    parser.add_argument("--beta-warmup", type=int, default=0,
+                        help="steps of the linear KL-weight ramp from 0 to 1 (0: none)")
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.every < 1:
         raise ValueError("--epochs and --every must be >= 1")
     from ibtf._keras import keras
+    from ibtf.callbacks import BetaSchedule
     from ibtf.metrics.disentanglement import factor_shares, factor_vae_score
     from ibtf.models.disentangle import zoo_checks
     from ibtf.models.disentangle.factorvae import FactorVAE
     data = zoo_checks._shapes()
+    if args.positions != data.num_positions:
+        from ibtf.data.procedural_shapes import ProceduralShapes
+        data = ProceduralShapes(image_size=data.image_size, num_positions=args.positions)
     images, factors = data.dataset()
     networks = (dict(hidden_units=(256, 256)) if args.mlp else zoo_checks.FACTORVAE_NETWORKS)
     model = FactorVAE(data.image_shape, latent_dim=10, beta=1.0, gamma=args.gamma,
-                      **networks, discriminator_units=(256, 256), discriminator_steps=5,
+                      **networks, discriminator_units=(256, 256), discriminator_steps=args.d_steps,
                       seed=args.seed)
-    model.compile(keras.optimizers.Adam(1e-3),
-                  keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9))
+    model.compile(keras.optimizers.Adam(args.lr),
+                  keras.optimizers.Adam(args.d_lr, beta_1=0.5, beta_2=0.9))
+    callbacks = []
+    if args.gamma_warmup or args.gamma_delay:
+        callbacks.append(BetaSchedule(args.gamma, warmup_steps=max(1, args.gamma_warmup),
+                                      delay_steps=args.gamma_delay, attribute="gamma"))
+    if args.beta_warmup:
+        callbacks.append(BetaSchedule(1.0, warmup_steps=args.beta_warmup))
     start, epochs = time.perf_counter(), 0
     while epochs < args.epochs:
         block = min(args.every, args.epochs - epochs)
-        history = zoo_checks._fit_images(model, images, block, args.seed + epochs).history
+        history = zoo_checks._fit_images(model, images, block, args.seed + epochs,
+                                         callbacks=callbacks).history
         epochs += block
         score = factor_vae_score(model.encode, data, num_train=800, num_eval=500,
                                  seed=args.seed)
@@ -51,6 +79,9 @@ def main(argv=None):
         shares = factor_shares(codes[:, used], factors)
         print(json.dumps({
             "networks": "mlp" if args.mlp else "conv", "gamma": args.gamma, "seed": args.seed,
+            "lr": args.lr, "d_lr": args.d_lr, "d_steps": args.d_steps,
+            "gamma_warmup": args.gamma_warmup, "gamma_delay": args.gamma_delay,
+            "beta_warmup": args.beta_warmup, "positions": args.positions,
             "steps": epochs * (len(images) // 64), "metric": score.eval_accuracy,
             "per_factor": [round(float(a), 2) for a in score.per_factor],
             "units_std_above_0.5": int(used.sum()),

@@ -13,6 +13,8 @@ def test_schedule_values_follow_their_formulas():
     np.testing.assert_allclose(values[:9], [0, .25, .5, .75, 1, 1, 1, 1, 0])
     assert values[12] == 1.0 and values[16] == 0.0
     assert BetaSchedule(0.3, "constant").value(1000) == 0.3
+    delayed = BetaSchedule(4.0, "linear", warmup_steps=4, delay_steps=3)
+    assert [delayed.value(t) for t in (0, 3, 5, 7, 100)] == [0.0, 0.0, 2.0, 4.0, 4.0]
 
 
 def test_schedule_drives_the_model_beta_during_fit():
@@ -40,3 +42,8 @@ def test_bad_schedule_arguments():
         BetaSchedule(1.0, "linear", warmup_steps=0)
     with pytest.raises(ValueError, match="beta"):
         BetaSchedule(-1.0)
+    with pytest.raises(ValueError, match="attribute"):
+        BetaSchedule(1.0, attribute="")
+    with pytest.raises(ValueError, match="delay_steps"):
+        BetaSchedule(1.0, delay_steps=-1)
+    assert BetaSchedule(1.0, attribute="gamma").get_config()["attribute"] == "gamma"

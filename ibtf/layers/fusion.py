@@ -81,6 +81,20 @@ def _normal_log_prob(z, loc, scale):
                          axis=-1)
 
 
+def _laplace_log_prob(z, loc, scale):
+    """sum_d ln Laplace(z_d; loc_d, scale_d) = sum_d -|z_d - loc_d| / scale_d - ln(2 scale_d)."""
+    return tf.reduce_sum(-tf.abs(z - loc) / scale - tf.math.log(2.0 * scale), axis=-1)
+
+
+def laplace_from_uniform(u):
+    """Standard Laplace draws (scale 1) from U(0, 1) draws by the inverse CDF."""
+    centred = u - 0.5
+    return -tf.sign(centred) * tf.math.log1p(-2.0 * tf.abs(centred))
+
+
+FAMILIES = {"normal": _normal_log_prob, "laplace": _laplace_log_prob}
+
+
 def _log_weights(weights):
     """ln w with a large negative number (not -inf) for w = 0, so gradients stay finite."""
     safe = tf.where(weights > 0, weights, tf.ones_like(weights))
@@ -107,7 +121,7 @@ class _Fusion(Bottleneck):
         self._ensure_built()
         shape = tf.shape(loc) if num_samples is None else \
             tf.concat([[num_samples], tf.shape(loc)], 0)
-        return loc + scale * self.standard_normal(shape, loc.dtype)
+        return loc + scale * self.location_scale_noise(shape, loc.dtype)
 
     def mixture_sample(self, locs, scales, weights, num_samples):
         """K draws [K, B, d] from sum_c weights[b, c] N(locs[c, b], scales[c, b]^2): the
@@ -121,7 +135,11 @@ class _Fusion(Bottleneck):
         onehot = tf.one_hot(pick, count, dtype=locs.dtype)                       # [K, B, C]
         loc = tf.einsum("kbc,cbd->kbd", onehot, locs)
         scale = tf.einsum("kbc,cbd->kbd", onehot, scales)
-        return loc + scale * self.standard_normal(tf.shape(loc), locs.dtype)
+        return loc + scale * self.location_scale_noise(tf.shape(loc), locs.dtype)
+
+    def location_scale_noise(self, shape, dtype):
+        """The standardized noise of the experts' family (here N(0, 1))."""
+        return self.standard_normal(shape, dtype)
 
     def call(self, locs, scales, mask, training=None):
         code = self.sample(locs, scales, mask, 1)[0] if training else \
@@ -183,12 +201,34 @@ class MixtureOfExperts(_Fusion):
     variance than sampling the mixture; ``sample`` draws from the mixture (a uniformly chosen
     observed expert per draw); ``call`` returns a code and the one-sample rate
     ln q(z|X) - ln N(z; 0, I).
+
+    ``family``: the experts' distribution, "normal" (q(z|x_m) = N(loc, diag scale^2)) or
+    "laplace" (a product of Laplace(loc_d, scale_d): the experts of Shi et al.'s released MMVAE
+    and of MultiVae's default MMVAE).
     """
+
+    def __init__(self, family="normal", seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        if family not in FAMILIES:
+            raise ValueError(f"family={family!r} must be one of {list(FAMILIES)}")
+        self.family = family
+
+    def location_scale_noise(self, shape, dtype):
+        if self.family == "laplace":
+            return laplace_from_uniform(self.uniform(shape, dtype))
+        return self.standard_normal(shape, dtype)
+
+    def expert_log_prob(self, z, locs, scales):
+        """ln q(z|x_m) in the experts' family, summed over d."""
+        return FAMILIES[self.family](z, locs, scales)
+
+    def get_config(self):
+        return {**super().get_config(), "family": self.family}
 
     def log_prob(self, z, locs, scales, mask):
         """ln q(z|X_O) for z [..., B, d] (broadcast against experts [M, B, d]) -> [..., B]."""
         weight = tf.cast(mask, z.dtype)                                    # [B, M]
-        log_q = _normal_log_prob(z[..., None, :, :], locs, scales)         # [..., M, B]
+        log_q = self.expert_log_prob(z[..., None, :, :], locs, scales)     # [..., M, B]
         return tf.reduce_logsumexp(log_q + _log_weights(tf.transpose(
             weight / tf.reduce_sum(weight, axis=-1, keepdims=True))), axis=-2)
 
@@ -216,6 +256,11 @@ class MixtureOfProductsOfExperts(_Fusion):
     subsets of products of experts. With a missing modality, only the subsets of the observed
     modalities take part (the others get weight 0).
 
+    ``prior_expert``: True puts the N(0, I) expert into every subset's product, False into
+    none, ``"full"`` only into the product over all M modalities (the setting of the authors'
+    released code and of MultiVae's MoPoE: a single-modality subset is then that modality's
+    expert alone).
+
     ``subset_params`` returns every subset's PoE ([S, B, d]) and the per-example subset
     weights [B, S] (rows sum to 1).
     """
@@ -226,7 +271,10 @@ class MixtureOfProductsOfExperts(_Fusion):
                 num_modalities < 1:
             raise ValueError(f"num_modalities={num_modalities!r} must be a positive integer")
         self.num_modalities = num_modalities
-        self.prior_expert = bool(prior_expert)
+        if prior_expert not in (True, False, "full"):
+            raise ValueError(f"prior_expert={prior_expert!r} must be True (every subset), False "
+                             "(none) or 'full' (only the subset of all modalities)")
+        self.prior_expert = prior_expert if prior_expert == "full" else bool(prior_expert)
         self.subsets = nonempty_subsets(num_modalities)
         # [S, M] membership of each subset.
         self._members = [[1.0 if m in s else 0.0 for m in range(num_modalities)]
@@ -236,8 +284,8 @@ class MixtureOfProductsOfExperts(_Fusion):
         members = tf.constant(self._members, locs.dtype)                   # [S, M]
         mask = tf.cast(mask, locs.dtype)                                   # [B, M]
         fused = [product_of_experts(locs, scales, mask * members[s][None, :],
-                                    self.prior_expert)
-                 for s in range(len(self.subsets))]
+                                    self._with_prior(subset))
+                 for s, subset in enumerate(self.subsets)]
         loc = tf.stack([f[0] for f in fused])
         scale = tf.stack([f[1] for f in fused])
         # S is usable for an example when every member is observed: sum_m member (1 - mask) = 0.
@@ -245,6 +293,11 @@ class MixtureOfProductsOfExperts(_Fusion):
         usable = tf.cast(missing < 0.5, locs.dtype)
         weights = usable / tf.maximum(tf.reduce_sum(usable, -1, keepdims=True), 1.0)
         return loc, scale, weights
+
+    def _with_prior(self, subset):
+        if self.prior_expert == "full":
+            return len(subset) == self.num_modalities
+        return self.prior_expert
 
     def log_prob(self, z, locs, scales, mask):
         loc, scale, weights = self.subset_params(locs, scales, mask)

@@ -8,7 +8,9 @@ from ibtf.layers.priors import get_prior
 
 tfd = tfp.distributions
 
-__all__ = ["GaussianBottleneck"]
+__all__ = ["GaussianBottleneck", "SCALE_PARAMS"]
+
+SCALE_PARAMS = ("softplus", "log_variance", "softmax")
 
 
 @keras.utils.register_keras_serializable(package="ibtf")
@@ -19,7 +21,9 @@ class GaussianBottleneck(Bottleneck):
     sigma = softplus(rho + scale_shift) + min_scale (``scale_param="softplus"``), or
     sigma = exp((rho + scale_shift) / 2) + min_scale (``"log_variance"``: rho is ln sigma^2, the
     parameterization of Kingma & Welling 2014 and of most multimodal VAE code, e.g. MultiVae's
-    encoders), so the scale never reaches 0 and the rate is never NaN. The rate is the analytic
+    encoders), or sigma = units * softmax(rho + scale_shift) + min_scale (``"softmax"``: the
+    scales sum to ``units``, as Shi et al.'s MMVAE and MultiVae's ``laplace_with_softmax``),
+    so the scale never reaches 0 and the rate is never NaN. The rate is the analytic
     KL for Gaussian priors (standard, learned, conditional) and the single-sample estimate
     ln q(z|x) - ln p(z) otherwise (mixture priors); its mean
     over data upper-bounds I(X; Z) (Alemi et al. 2017, "Deep Variational Information
@@ -32,7 +36,7 @@ class GaussianBottleneck(Bottleneck):
       scale_shift: added to rho before the softplus. Alemi et al. use -5, which starts the
         scales near 0.007 (a nearly deterministic code); 0 starts them near 0.7.
       min_scale: the floor on sigma.
-      scale_param: "softplus" or "log_variance" (above).
+      scale_param: "softplus", "log_variance" or "softmax" (above).
       inference: the code when not training: "mean" (mu) or "sample".
       rate_weight: None to return ``(code, rate)``; a float to add ``rate_weight * mean(rate)``
         as a layer loss and return the code alone (drop-in use in Sequential models).
@@ -60,9 +64,8 @@ class GaussianBottleneck(Bottleneck):
             raise ValueError(f"units={units!r} must be a positive integer (the code size)")
         if not min_scale > 0:
             raise ValueError(f"min_scale={min_scale!r} must be > 0 so the rate stays finite")
-        if scale_param not in ("softplus", "log_variance"):
-            raise ValueError(f"scale_param={scale_param!r} must be 'softplus' or "
-                             "'log_variance'")
+        if scale_param not in SCALE_PARAMS:
+            raise ValueError(f"scale_param={scale_param!r} must be one of {SCALE_PARAMS}")
         self.scale_param = scale_param
         self.units = units
         self.scale_shift = float(scale_shift)
@@ -88,6 +91,8 @@ class GaussianBottleneck(Bottleneck):
         loc, raw = tf.split(self.params(features), 2, axis=-1)
         if self.scale_param == "log_variance":
             scale = tf.exp(0.5 * (raw + self.scale_shift)) + self.min_scale
+        elif self.scale_param == "softmax":
+            scale = self.units * tf.nn.softmax(raw + self.scale_shift, axis=-1) + self.min_scale
         else:
             scale = tf.nn.softplus(raw + self.scale_shift) + self.min_scale
         return tfd.Independent(tfd.Normal(loc, scale), 1)

@@ -113,6 +113,19 @@ def test_log_variance_parameterization_reads_the_raw_output_as_ln_sigma_squared(
         GaussianBottleneck(4, scale_param="exp")
 
 
+def test_softmax_parameterization_gives_scales_summing_to_the_code_size():
+    # Shi et al.'s MMVAE and MultiVae's "laplace_with_softmax": sigma = d softmax(raw) + floor
+    layer = GaussianBottleneck(4, scale_param="softmax", min_scale=1e-4, seed=2)
+    x = tf.random.stateless_normal([8, 5], seed=[3, 4]) * 2.0
+    layer(x)
+    _, scale = _posterior_params(layer, x)
+    raw = layer.params(x).numpy()[:, 4:].astype(np.float64)
+    softmax = np.exp(raw) / np.exp(raw).sum(-1, keepdims=True)
+    np.testing.assert_allclose(scale, 4 * softmax + 1e-4, rtol=1e-5)
+    np.testing.assert_allclose(scale.sum(-1), 4 + 4e-4, rtol=1e-5)
+    assert GaussianBottleneck.from_config(layer.get_config()).scale_param == "softmax"
+
+
 @pytest.mark.parametrize("prior", ["standard_normal", "learned_gaussian", "mixture"])
 def test_save_and_reload_round_trip(tmp_path, prior):
     inputs = keras.Input([6])

@@ -120,7 +120,8 @@ class FactorVAE(IBModel):
             raise ValueError(f"latent_dim={latent_dim!r} must be an integer >= 2 (total "
                              "correlation needs two dimensions)")
         self.latent_dim = latent_dim
-        self.gamma = check_beta(gamma)
+        self._gamma = tf.Variable(check_beta(gamma), trainable=False, dtype=tf.float32,
+                                  name="gamma")
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.discriminator_units = tuple(int(u) for u in discriminator_units)
         self.seed = int(seed)
@@ -149,6 +150,16 @@ class FactorVAE(IBModel):
         self.trackers = {name: keras.metrics.Mean(name=name) for name in
                          ("loss", "recon_nats", "kl_nats", "tc_nats", "discriminator_loss")}
         self.discriminator_optimizer = None
+
+    @property
+    def gamma(self):
+        """The TC weight; a non-trainable variable, so a schedule (``ibtf.callbacks.BetaSchedule``
+        with ``attribute="gamma"``) can warm it up during ``fit``."""
+        return float(self._gamma.numpy())
+
+    @gamma.setter
+    def gamma(self, value):
+        self._gamma.assign(check_beta(value))
 
     @property
     def metrics(self):
@@ -202,7 +213,7 @@ class FactorVAE(IBModel):
             recon = self._reconstruction_nats(images, self.decoder(code, training=True))
             tc = self.discriminator(code)          # ln D/(1-D): the density-ratio logit
             loss = (tf.reduce_mean(recon) + self._beta * tf.reduce_mean(kl)
-                    + self.gamma * tf.reduce_mean(tc))
+                    + self._gamma * tf.reduce_mean(tc))
         self.minimize(loss, tape, self.vae_variables())
 
         real = tf.stop_gradient(code)
@@ -226,7 +237,7 @@ class FactorVAE(IBModel):
         code, kl = self.bottleneck(self.encoder(images), training=False)
         recon = self._reconstruction_nats(images, self.decoder(code))
         tc = self.discriminator(code)
-        loss = tf.reduce_mean(recon) + self._beta * tf.reduce_mean(kl) + self.gamma * \
+        loss = tf.reduce_mean(recon) + self._beta * tf.reduce_mean(kl) + self._gamma * \
             tf.reduce_mean(tc)
         for name, value in (("loss", loss), ("recon_nats", recon), ("kl_nats", kl),
                             ("tc_nats", tc)):

@@ -26,13 +26,13 @@ def _shapes():
     return ProceduralShapes(image_size=24, num_positions=10)
 
 
-def _fit_images(model, images, epochs, seed, batch_size=64):
+def _fit_images(model, images, epochs, seed, batch_size=64, callbacks=()):
     _, tf = _keras()
     tf.random.set_seed(seed)
     data = (tf.data.Dataset.from_tensor_slices(images)
             .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
             .batch(batch_size, drop_remainder=True))
-    return model.fit(data, epochs=epochs, verbose=0)
+    return model.fit(data, epochs=epochs, verbose=0, callbacks=list(callbacks))
 
 
 def _factor_score(model, data, seed):

@@ -9,13 +9,14 @@ from ibtf.estimators.vclub import vclub_upper_bound
 from ibtf.layers.gaussian import GaussianBottleneck
 from ibtf.models.base import IBModel, check_array
 
-__all__ = ["CLUBModel", "MODES", "batch_whiten", "categorical_critic_scores",
-           "categorical_log_likelihoods", "conditional_vclub"]
+__all__ = ["CLUBModel", "EncoderCosineAnnealing", "MODES", "batch_whiten",
+           "categorical_critic_scores", "categorical_log_likelihoods", "conditional_vclub"]
 
 UTILITIES = ("classify", "reconstruct")
 COMPLEXITIES = ("kl", "conditional_kl", "deterministic")
 LEAKAGES = ("vclub", "jsd", "ratio", "adversary", "none")
 ADVERSARY_INPUTS = ("raw", "whitened")
+ENCODER_ANNEALINGS = ("cosine", "none")
 _LN2 = float(np.log(2.0))
 
 # The named special cases of the CLUB family (Razeghi et al. 2023, Table 1), as configurations.
@@ -77,6 +78,50 @@ def conditional_vclub(log_likelihoods, groups):
     return tf.reduce_mean(tf.linalg.diag_part(log_likelihoods)) - off
 
 
+class EncoderCosineAnnealing(keras.callbacks.Callback):
+    """Anneals the encoder optimizer's learning rate to 0 along a cosine over one ``fit``.
+
+    At batch t of T = steps x epochs the encoder steps at ``eta_t = eta * (1 + cos(pi t / T)) / 2``
+    (the cosine schedule of Loshchilov & Hutter 2017, SGDR, without restarts); ``eta`` is restored
+    when ``fit`` ends. The sensitive head keeps its own constant rate, so near the end it is on
+    the faster timescale (Heusel et al. 2017, two time-scale updates): it converges to the best
+    response to an almost still encoder, and the encoder's last, small steps remove what that
+    converged head reads. With a constant encoder rate the released code is a snapshot of the
+    adversarial chase: the online head is fooled at the last step, while a probe fitted
+    afterwards still reads s (benchmarks/results/zoo_part2.md: CEB, seeds 1-2, lambda = 10, three
+    batch orders each, s-probe excess over chance +0.010 to +0.030 constant, +0.000 to +0.006
+    annealed).
+    """
+
+    def on_train_begin(self, logs=None):
+        optimizer = self.model.optimizer
+        schedule = keras.optimizers.schedules.LearningRateSchedule
+        if isinstance(getattr(optimizer, "_learning_rate", None), schedule) or \
+                not isinstance(optimizer.learning_rate, tf.Variable):
+            raise ValueError("encoder_annealing='cosine' sets the encoder optimizer's learning "
+                             "rate itself; compile with a constant learning rate, or pass "
+                             "encoder_annealing='none' to use a schedule of your own")
+        steps = self.params.get("steps")
+        if not steps:
+            raise ValueError("encoder_annealing='cosine' needs the number of steps per epoch; "
+                             "pass steps_per_epoch= to fit (or a dataset of known length)")
+        self._total = float(steps * self.params["epochs"])
+        self._steps = steps
+        self._base = float(optimizer.learning_rate.numpy())
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        t = self._epoch * self._steps + batch
+        self.model.optimizer.learning_rate.assign(
+            self._base * 0.5 * (1.0 + np.cos(np.pi * min(t / self._total, 1.0))))
+
+    def on_train_end(self, logs=None):
+        self.model.optimizer.learning_rate.assign(self._base)
+
+
 def _choice(value, options, name):
     if value not in options:
         raise ValueError(f"{name}={value!r} must be one of {options}")
@@ -122,6 +167,10 @@ class CLUBModel(IBModel):
       leak reliably (benchmarks/results/zoo_part2.md), so it is an option, not a default.
       ``conditional_leakage`` gives the decoder u and takes negatives within u, i.e.
       I(Z; S | U) (the conditional privacy funnel).
+    * ``encoder_annealing="cosine"`` (the default) anneals the encoder's learning rate to 0 over
+      each ``fit`` while the head keeps its rate (``EncoderCosineAnnealing``): the released code
+      is then one the head has caught up with, not a snapshot of the adversarial chase. ``none``
+      keeps the compiled rate (or schedule) as it is.
 
     ``MODES`` maps the named cases (ib, privacy_funnel, deterministic_ib, ceb, conditional_pf,
     club) to these settings; ``CLUBModel.from_mode("ceb", ...)`` builds one.
@@ -136,7 +185,8 @@ class CLUBModel(IBModel):
                  hidden_units=(64, 64), beta=1e-2, gamma=1.0, leakage_weight=1.0,
                  utility="classify", complexity="kl", leakage="vclub",
                  conditional_leakage=False, adversary_units=(64, 64), adversary_steps=5,
-                 adversary_learning_rate=3e-3, adversary_input="raw", seed=0, **kwargs):
+                 adversary_learning_rate=3e-3, adversary_input="raw",
+                 encoder_annealing="cosine", seed=0, **kwargs):
         super().__init__(beta=beta, **kwargs)
         for name, value, low in (("input_dim", input_dim, 1), ("num_utility", num_utility, 2),
                                  ("num_sensitive", num_sensitive, 2),
@@ -183,6 +233,8 @@ class CLUBModel(IBModel):
         self.adversary_steps = adversary_steps
         self.adversary_learning_rate = float(adversary_learning_rate)
         self.adversary_input = _choice(adversary_input, ADVERSARY_INPUTS, "adversary_input")
+        self.encoder_annealing = _choice(encoder_annealing, ENCODER_ANNEALINGS,
+                                         "encoder_annealing")
         self.adversary_optimizer = keras.optimizers.Adam(self.adversary_learning_rate)
         self.trackers = {n: keras.metrics.Mean(name=n) for n in
                          ("loss", "complexity_nats", "utility_loss", "leakage_nats", "s_ce")}
@@ -338,6 +390,8 @@ class CLUBModel(IBModel):
             y = {k: np.asarray(v, np.int32).reshape(-1) for k, v in y.items()}
         if not self.built:
             self.build()
+        if self.encoder_annealing == "cosine":
+            kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [EncoderCosineAnnealing()]
         history = super().fit(x, y, *args, **kwargs)
         if self.complexity == "deterministic":     # release T on the final density's grid
             self.bottleneck.refresh_offset()
@@ -365,5 +419,6 @@ class CLUBModel(IBModel):
                       adversary_units=list(self.adversary_units),
                       adversary_steps=self.adversary_steps,
                       adversary_learning_rate=self.adversary_learning_rate,
-                      adversary_input=self.adversary_input, seed=self.seed)
+                      adversary_input=self.adversary_input,
+                      encoder_annealing=self.encoder_annealing, seed=self.seed)
         return config

@@ -101,6 +101,7 @@ def club_experiment(quick=True, seed=0, mode="club", beta=None, lambdas=None,
            "probe_restarts": restarts}
     seeds = [seed + k for k in range(restarts)]
     for lam in lambdas:
+        seed_everything(seed)       # each lambda's batch order is the seed's, whatever ran before
         model = train_club(train, mode, lam, beta, seed, epochs, batch_size=batch_size,
                            adversary_steps=adversary_steps,
                            adversary_learning_rate=adversary_learning_rate, leakage=leakage,

@@ -2,7 +2,7 @@
 import math
 
 from ibtf._keras import keras, tf
-from ibtf.layers.fusion import MixtureOfExperts
+from ibtf.layers.fusion import FAMILIES, MixtureOfExperts, laplace_from_uniform
 from ibtf.models.multimodal.base import MultimodalVAE
 
 __all__ = ["MMVAE", "BOUNDS"]
@@ -31,14 +31,26 @@ class MMVAE(MultimodalVAE):
     stratum for ``looser``) and q's parameters held fixed inside ln w; decoder gradients are
     the usual sum w~ grad_theta ln w. beta weighs the ln p(z) - ln q terms (1 = the bound).
 
+    Experts and prior are Gaussian (``family="normal"``) or, as in Shi et al.'s released code
+    and MultiVae's default MMVAE, Laplace (``"laplace"``, usually with the modalities'
+    ``expert_scale="softmax"``). With ``learn_prior=True`` the prior p(z) = family(0, s) has
+    a learned scale s (MultiVae's ``learn_prior``): s = d softmax(r) + 1e-6 for Laplace,
+    s = exp(r / 2) for Gaussian, r in R^d starting at 0 (s = 1).
+
     Args:
       num_samples: K per expert.
       bound: "looser" or "iwae".
       dreg: use DReG gradients.
+      family: "normal" or "laplace": the experts' and the prior's distribution.
+      learn_prior: learn the prior's scale.
     """
 
     def __init__(self, modalities, latent_dim=16, beta=1.0, num_samples=8, bound="looser",
-                 dreg=True, seed=0, **kwargs):
+                 dreg=True, family="normal", learn_prior=False, seed=0, **kwargs):
+        if family not in FAMILIES:
+            raise ValueError(f"family={family!r} must be one of {list(FAMILIES)}")
+        self.family = family
+        self.learn_prior = bool(learn_prior)
         super().__init__(modalities, latent_dim=latent_dim, beta=beta, seed=seed, **kwargs)
         if bound not in BOUNDS:
             raise ValueError(f"bound={bound!r} must be one of {BOUNDS}")
@@ -51,12 +63,44 @@ class MMVAE(MultimodalVAE):
     term_names = ("recon_nats", "rate_nats")
 
     def _make_fusion(self):
-        return MixtureOfExperts(seed=self.seed, name="fusion")
+        return MixtureOfExperts(family=self.family, seed=self.seed, name="fusion")
 
-    def _log_weights(self, xs, mask):
-        """ln w [K, M, B], recon [K, M, B], rate [K, M, B] (rate = ln q - ln p)."""
+    def _build_extra(self):
+        if self.learn_prior:
+            self.prior_raw_scale = self.add_weight("prior_raw_scale", [self.latent_dim],
+                                                   initializer="zeros")
+
+    def prior_scale(self):
+        """The prior's scale [d] (1 unless ``learn_prior``)."""
+        if not self.learn_prior:
+            return tf.ones([self.latent_dim])
+        if self.family == "laplace":
+            return self.latent_dim * tf.nn.softmax(self.prior_raw_scale) + 1e-6
+        return tf.exp(0.5 * self.prior_raw_scale)
+
+    def prior_log_prob(self, z):
+        if self.family == "normal" and not self.learn_prior:
+            return super().prior_log_prob(z)
+        return FAMILIES[self.family](z, tf.zeros_like(z), self.prior_scale())
+
+    def prior_from_noise(self, noise, uniform):
+        """A prior draw from standard-normal ``noise``: scaled, and for Laplace mapped through
+        the normal CDF and the Laplace inverse CDF."""
+        del uniform
+        if self.family == "laplace":
+            u = tf.clip_by_value(0.5 * tf.math.erfc(-noise / math.sqrt(2.0)), 1e-6, 1 - 1e-6)
+            noise = laplace_from_uniform(u)
+        return noise * self.prior_scale()
+
+    def _log_weights(self, xs, mask, with_codes=False):
+        """ln w [K, M, B], recon [K, M, B], rate [K, M, B] (rate = ln q - ln p); and the
+        draws z [K, M, B, d] with ``with_codes``."""
         locs, scales = self.experts(xs, training=True)
         z = self.fusion.stratified_sample(locs, scales, self.num_samples)      # [K, M, B, d]
+        out = self._log_weights_at(z, locs, scales, xs, mask)
+        return (*out, z) if with_codes else out
+
+    def _log_weights_at(self, z, locs, scales, xs, mask):
         if self.dreg:
             locs, scales = tf.stop_gradient(locs), tf.stop_gradient(scales)
         recon = tf.reduce_sum(self.log_likelihoods(z, xs)
@@ -93,19 +137,22 @@ class MMVAE(MultimodalVAE):
         self._ensure_built()
         xs, mask = self._unpack(data)
         with tf.GradientTape(persistent=True) as tape:
-            log_w, recon, rate = self._log_weights(xs, mask)
+            log_w, recon, rate, z = self._log_weights(xs, mask, with_codes=True)
             value, weights = self._bound(log_w, mask)
             loss = -tf.reduce_mean(value)
-            # Surrogates whose gradients are DReG's: encoders see w~^2 through z only (q's
-            # parameters are stopped inside ln w), decoders see w~.
-            encoder_surrogate = -tf.reduce_mean(tf.reduce_sum(
-                tf.square(weights) * log_w, [0, 1])) if self.bound == "iwae" else \
-                -tf.reduce_mean(tf.reduce_sum(self._stratum_square(weights, mask) * log_w,
-                                              [0, 1]))
+            # DReG's gradients: decoders see the surrogate -sum w~ ln w; encoders (which reach
+            # ln w only through z: q's parameters are stopped inside it) see w~^2 per draw
+            # (iwae), or (1/|O|) w~^2 with w~ normalised per stratum (looser).
             decoder_surrogate = -tf.reduce_mean(tf.reduce_sum(weights * log_w, [0, 1]))
         encoder_vars, decoder_vars = self._split_variables()
-        grads = tape.gradient(encoder_surrogate, encoder_vars) + \
-            tape.gradient(decoder_surrogate, decoder_vars)
+        *decoder_grads, grad_z = tape.gradient(decoder_surrogate, decoder_vars + [z])
+        # One pass through the decoders: the encoder surrogate's gradient at z is the decoder
+        # surrogate's times w~ (iwae) or weights * |O| = w~ (looser), then back through
+        # z = loc + scale * eps only (the hook of Shi et al.'s and MultiVae's code).
+        factor = weights if self.bound == "iwae" else \
+            weights * tf.reduce_sum(mask, -1)[None, None, :]
+        grads = tape.gradient(z, encoder_vars, output_gradients=factor[..., None] * grad_z) + \
+            decoder_grads
         del tape
         variables = encoder_vars + decoder_vars
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -116,12 +163,6 @@ class MMVAE(MultimodalVAE):
         terms = {"recon_nats": -tf.reduce_sum(weights * recon, [0, 1]),
                  "rate_nats": tf.reduce_sum(weights * rate, [0, 1])}
         return self._track(loss, terms)
-
-    @staticmethod
-    def _stratum_square(weights, mask):
-        """For the looser bound, weights = w~_{m,k} / |O| with w~ normalised within stratum
-        m: DReG's per-stratum factor is (1/|O|) w~^2 = weights^2 * |O|."""
-        return tf.square(weights) * tf.reduce_sum(mask, -1)
 
     def _split_variables(self):
         encoder, decoder = [], []
@@ -135,4 +176,4 @@ class MMVAE(MultimodalVAE):
 
     def get_config(self):
         return {**super().get_config(), "num_samples": self.num_samples, "bound": self.bound,
-                "dreg": self.dreg}
+                "dreg": self.dreg, "family": self.family, "learn_prior": self.learn_prior}

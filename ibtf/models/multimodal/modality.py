@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow_probability as tfp
 
 from ibtf._keras import keras, tf
-from ibtf.layers.gaussian import GaussianBottleneck
+from ibtf.layers.gaussian import SCALE_PARAMS, GaussianBottleneck
 
 tfd = tfp.distributions
 
@@ -45,9 +45,11 @@ class Modality(keras.layers.Layer):
         2018 and Shi et al. 2019 rescale likelihoods of modalities of different sizes).
       latent_dim: set by the model.
       seed: seed of the expert's noise.
-      expert_scale: how the expert's scale is parameterized, "softplus" or "log_variance"
-        (the encoder outputs ln sigma^2, as MultiVae's encoders do): ``GaussianBottleneck``'s
-        ``scale_param``.
+      expert_scale: how the expert's scale is parameterized, "softplus", "log_variance"
+        (the encoder outputs ln sigma^2, as MultiVae's encoders do) or "softmax" (d times a
+        softmax, as Shi et al.'s MMVAE): ``GaussianBottleneck``'s ``scale_param``. The
+        expert's family (Gaussian, or Laplace for an MMVAE with ``family="laplace"``) is the
+        model's: the modality gives its location and scale.
       init: the initialisation of the default encoder's, decoder's and expert's Dense layers:
         "glorot" (Keras's default: Glorot-uniform kernels, zero biases) or "fan_in_uniform"
         (PyTorch's ``nn.Linear`` default, kernels and biases U(-1/sqrt(n_in), 1/sqrt(n_in)):
@@ -85,9 +87,9 @@ class Modality(keras.layers.Layer):
         self.learn_scale = bool(learn_scale)
         self.likelihood_weight = float(likelihood_weight)
         self.seed = int(seed)
-        if expert_scale not in ("softplus", "log_variance"):
-            raise ValueError(f"modality {name!r}: expert_scale={expert_scale!r} must be "
-                             "'softplus' or 'log_variance'")
+        if expert_scale not in SCALE_PARAMS:
+            raise ValueError(f"modality {name!r}: expert_scale={expert_scale!r} must be one of "
+                             f"{SCALE_PARAMS}")
         self.expert_scale = expert_scale
         if init not in INITS:
             raise ValueError(f"modality {name!r}: init={init!r} must be one of {INITS}")

@@ -22,12 +22,16 @@ class MoPoE(MultimodalVAE):
     as in the paper). loss = -mean_i L_i.
 
     Args:
-      prior_expert: include the N(0, I) expert in each product.
+      prior_expert: include the N(0, I) expert in each product (True), in none (False), or
+        only in the product of all modalities ("full": Sutter et al.'s released code and
+        MultiVae's MoPoE, where a single-modality subset is that modality's expert alone).
     """
 
     def __init__(self, modalities, latent_dim=16, beta=1.0, prior_expert=True, seed=0,
                  **kwargs):
-        self.prior_expert = bool(prior_expert)
+        if prior_expert not in (True, False, "full"):
+            raise ValueError(f"prior_expert={prior_expert!r} must be True, False or 'full'")
+        self.prior_expert = prior_expert if prior_expert == "full" else bool(prior_expert)
         super().__init__(modalities, latent_dim=latent_dim, beta=beta, seed=seed, **kwargs)
 
     def _make_fusion(self):

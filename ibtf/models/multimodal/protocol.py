@@ -10,15 +10,18 @@ Two protocols:
   by default (``warmup_epochs`` below; here per step rather than per epoch); the other models'
   configs have no warm-up. MEME with supervision weight gamma = 10 (``meme_supervision_weight``),
   the setting of MEME's released code for its image-image experiments (see ``MEME``); the
-  registered ``"MEME-g1"`` keeps the paper's bound (gamma = 1). Experts as MultiVae's
-  encoders: they output (mu, ln sigma^2), sigma = exp(ln sigma^2 / 2) (``expert_scale``:
-  "log_variance"), so far for MVAE only, whose rows were rerun with it; the other models'
-  experts keep this package's softplus scale (``GaussianBottleneck``), with which their rows
-  were measured. MVAE's Dense layers start as PyTorch's ``nn.Linear`` (MultiVae's networks):
-  kernels and biases U(-1/sqrt(n_in), 1/sqrt(n_in)) (``init``: "fan_in_uniform"); the other
-  models keep Keras's Glorot-uniform kernels and zero biases. With the same objective and
-  optimizer (checked step for step against MultiVae 1.0.3's MVAE from the same weights),
-  this initialisation is what separated our MVAE from MultiVae's at f = 1.
+  registered ``"MEME-g1"`` keeps the paper's bound (gamma = 1). MVAE, MMVAE and MoPoE are
+  built as MultiVae 1.0.3 builds them: Dense layers initialised as PyTorch's ``nn.Linear``
+  (kernels and biases U(-1/sqrt(n_in), 1/sqrt(n_in)), ``init="fan_in_uniform"``: with the
+  same objective and optimizer, checked step for step against MultiVae's MVAE, this is what
+  separated our MVAE from MultiVae's at f = 1); MVAE's and MoPoE's experts output
+  (mu, ln sigma^2) (``expert_scale="log_variance"``); MMVAE as MultiVae's default
+  ``MMVAEConfig`` (Shi et al.'s code): Laplace experts with scales d softmax(.) and a Laplace
+  prior with a learned scale (``"MMVAE-normal"``: Gaussian experts, N(0, I) prior); MoPoE
+  with the N(0, I) expert only in the product of all modalities (``mopoe_prior_expert``,
+  Sutter et al.'s code and MultiVae's; ``"MoPoE-allprior"``: in every product). MEME, Wyner
+  and MMALI keep Keras's Glorot-uniform kernels, zero biases and softplus scales, with which
+  their rows were measured.
 * ``"short"``: this package's earlier, faster setting: MLPs 64-128-128, a fixed number of
   optimizer steps (1500), beta annealed 0 -> 1 over the first third, MMVAE K = 8, logistic
   regression classifiers.
@@ -36,12 +39,18 @@ from ibtf._keras import keras
 __all__ = ["PROTOCOLS", "MODELS", "register_model", "build", "train", "make_classifiers",
            "evaluate"]
 
+# models whose multivae-protocol networks are MultiVae's: (mu, ln sigma^2) experts and
+# PyTorch's nn.Linear initialisation (the others keep Glorot weights and softplus scales)
+_TORCH_LIKE = ("MVAE", "MMVAE", "MMVAE-normal", "MoPoE", "MoPoE-allprior")
+
 PROTOCOLS = {
     "multivae": {"hidden": (512, 512), "latent_dim": 16, "learning_rate": 1e-3, "batch": 64,
                  "epochs": 150, "steps": None, "anneal": False, "classifier": "svm",
                  "mmvae_samples": 10, "warmup_epochs": {"MVAE": 10},
-                 "meme_supervision_weight": 10.0, "expert_scale": {"MVAE": "log_variance"},
-                 "init": {"MVAE": "fan_in_uniform"}},
+                 "meme_supervision_weight": 10.0, "mopoe_prior_expert": "full",
+                 "expert_scale": {**{name: "log_variance" for name in _TORCH_LIKE},
+                                  "MMVAE": "softmax"},
+                 "init": {name: "fan_in_uniform" for name in _TORCH_LIKE}},
     "short": {"hidden": (128, 128), "latent_dim": 16, "learning_rate": 1e-3, "batch": 64,
               "epochs": None, "steps": 1500, "anneal": True, "classifier": "logistic",
               "mmvae_samples": 8, "meme_supervision_weight": 1.0},
@@ -62,6 +71,8 @@ def _vae(cls, **fixed):
             kwargs["num_samples"] = settings["mmvae_samples"]
         if cls.__name__ == "MEME":
             kwargs.setdefault("supervision_weight", settings["meme_supervision_weight"])
+        if cls.__name__ == "MoPoE":
+            kwargs.setdefault("prior_expert", settings.get("mopoe_prior_expert", True))
         return cls(mods, latent_dim=latent_dim, seed=seed, **kwargs)
     return factory
 
@@ -74,8 +85,14 @@ def _register_defaults():
     from ibtf.models.multimodal.mvae import MVAE
     from ibtf.models.multimodal.wyner import VariationalWyner
     register_model("MVAE", _vae(MVAE))
-    register_model("MMVAE", _vae(MMVAE))
+    # Shi et al.'s and MultiVae's default MMVAE: Laplace experts with softmax scales and a
+    # Laplace prior with a learned scale (the short protocol's modalities keep softplus scales)
+    register_model("MMVAE", _vae(MMVAE, family="laplace", learn_prior=True))
+    # Gaussian experts and a fixed N(0, I) prior (MultiVae's prior_and_posterior_dist="normal")
+    register_model("MMVAE-normal", _vae(MMVAE))
     register_model("MoPoE", _vae(MoPoE))
+    # the N(0, I) expert in every subset's product (this package's default)
+    register_model("MoPoE-allprior", _vae(MoPoE, prior_expert=True))
     # the protocol's supervision weight (multivae: 10, as MEME's released image-image code)
     register_model("MEME", _vae(MEME, num_pseudo_samples=32))
     # gamma = 1: the paper's bound

@@ -87,6 +87,28 @@ def test_factorvae_objective_terms_and_beta_vae(trained):
         FactorVAE(SHAPES.image_shape, latent_dim=1)
 
 
+def test_factorvae_gamma_warms_up_under_a_schedule():
+    from ibtf.callbacks import BetaSchedule
+    tf.random.set_seed(0)
+    model = FactorVAE(SHAPES.image_shape, latent_dim=4, hidden_units=(16,),
+                      discriminator_units=(8,), gamma=0.0, seed=1)
+    model.compile(jit_compile=False)
+    seen = []
+
+    class Record(BetaSchedule):
+        def on_train_batch_begin(self, batch, logs=None):
+            super().on_train_batch_begin(batch, logs)
+            seen.append(self.model.gamma)
+
+    history = model.fit(_images(128), batch_size=32, epochs=1, verbose=0,
+                        callbacks=[Record(20.0, warmup_steps=2, attribute="gamma")])
+    np.testing.assert_allclose(seen, [0.0, 10.0, 20.0, 20.0])
+    assert history.history["gamma"][-1] == 20.0 and model.beta == 1.0
+    assert model.get_config()["gamma"] == 20.0
+    with pytest.raises(ValueError, match="attribute"):
+        BetaSchedule(1.0, attribute="not a name")
+
+
 def test_factorvae_takes_discriminator_steps_updates_of_d_per_vae_update():
     tf.random.set_seed(0)
     model = FactorVAE(SHAPES.image_shape, latent_dim=4, hidden_units=(16,),

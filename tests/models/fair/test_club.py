@@ -163,3 +163,41 @@ def test_deterministic_ib_releases_its_quantized_code_and_roundtrips(tmp_path):
     np.testing.assert_array_equal(model.sample_codes(DATA.x[:64], 1).numpy(), code.numpy())
     assert rate.shape == (64,) and np.all(rate.numpy() >= 0)    # a code length in nats
     assert_roundtrip(model, tmp_path / "dib", lambda m: m.encode(DATA.x[:5])[0])
+
+
+class _RateRecorder(keras.callbacks.Callback):
+    """Records the encoder's and the head's learning rates each batch used."""
+
+    def on_train_begin(self, logs=None):
+        self.encoder, self.head = [], []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.encoder.append(float(self.model.optimizer.learning_rate.numpy()))
+        self.head.append(float(self.model.adversary_optimizer.learning_rate.numpy()))
+
+
+def test_encoder_rate_follows_the_cosine_to_zero_while_the_head_keeps_its_rate():
+    recorder = _RateRecorder()
+    model = _model()                              # the default: encoder_annealing="cosine"
+    model.fit(DATA.x, LABELS, batch_size=64, epochs=3, verbose=0, callbacks=[recorder])
+    total = 3 * 4                                 # 256 rows / 64 = 4 steps, 3 epochs
+    want = [1e-3 * 0.5 * (1 + np.cos(np.pi * t / total)) for t in range(total)]
+    np.testing.assert_allclose(recorder.encoder, want, rtol=1e-5, atol=1e-9)
+    assert recorder.encoder[-1] < 0.02 * 1e-3     # the last steps barely move the encoder
+    np.testing.assert_allclose(recorder.head, 3e-3, rtol=1e-6)
+    assert model.optimizer.learning_rate.numpy() == pytest.approx(1e-3)   # restored after fit
+    assert model.get_config()["encoder_annealing"] == "cosine"
+
+
+def test_no_annealing_keeps_the_rate_and_a_schedule_is_refused():
+    recorder = _RateRecorder()
+    model = _model(encoder_annealing="none")
+    model.fit(DATA.x, LABELS, batch_size=64, epochs=2, verbose=0, callbacks=[recorder])
+    np.testing.assert_allclose(recorder.encoder, 1e-3, rtol=1e-6)
+    model = CLUBModel(8, latent_dim=3, hidden_units=(16, 16), adversary_units=(16,), seed=3)
+    model.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, 10)),
+                  jit_compile=False)
+    with pytest.raises(ValueError, match="encoder_annealing='none'"):
+        model.fit(DATA.x, LABELS, batch_size=64, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="encoder_annealing"):
+        CLUBModel(8, encoder_annealing="linear")

@@ -14,6 +14,8 @@ from ibtf.testing import assert_same_weights, fixed_noise, keras_roundtrip
 
 MODELS = {"mvae": (MVAE, {}), "mmvae": (MMVAE, {"num_samples": 3}),
           "mmvae_iwae": (MMVAE, {"num_samples": 3, "bound": "iwae"}),
+          "mmvae_laplace": (MMVAE, {"num_samples": 3, "family": "laplace",
+                                    "learn_prior": True}),
           "mopoe": (MoPoE, {}), "meme": (MEME, {"num_pseudo_samples": 5, "num_samples": 3})}
 
 
@@ -37,7 +39,8 @@ def _make(key, seed=1, **extra):
 
 # Each model trains, generates and round-trips; MVAE and MoPoE also train in the truth and
 # missing-value tests, so their runs here (and the iwae bound's) go with the slow suite.
-@pytest.mark.parametrize("key", ["mmvae", "meme", pytest.param("mvae", marks=pytest.mark.slow),
+@pytest.mark.parametrize("key", ["mmvae", "meme", "mmvae_laplace",
+                                 pytest.param("mvae", marks=pytest.mark.slow),
                                  pytest.param("mopoe", marks=pytest.mark.slow),
                                  pytest.param("mmvae_iwae", marks=pytest.mark.slow)])
 def test_training_generation_and_keras_round_trip(tmp_path, key):
@@ -58,6 +61,29 @@ def test_training_generation_and_keras_round_trip(tmp_path, key):
     np.testing.assert_allclose(restored.encode(data), model.encode(data), rtol=1e-5)
     np.testing.assert_allclose(restored.generate({"a": data["a"]}, "b"),
                                model.generate({"a": data["a"]}, "b"), rtol=1e-5)
+
+
+def test_mmvae_learned_laplace_prior_is_laplace_with_softmax_scales():
+    # MultiVae's default MMVAE prior: Laplace(0, d softmax(r) + 1e-6), r learned
+    import tensorflow_probability as tfp
+    model = _make("mmvae_laplace")
+    model._ensure_built()
+    r = np.array([0.5, -1.0, 0.2], np.float32)
+    model.prior_raw_scale.assign(r)
+    scale = (3 * np.exp(r) / np.exp(r).sum() + 1e-6).astype(np.float32)
+    np.testing.assert_allclose(model.prior_scale(), scale, rtol=1e-5)
+    z = np.random.default_rng(0).normal(size=(7, 3)).astype(np.float32)
+    want = tfp.distributions.Independent(tfp.distributions.Laplace(np.zeros(3, np.float32), scale),
+                                         1).log_prob(z)
+    np.testing.assert_allclose(model.prior_log_prob(tf.constant(z)), want, rtol=1e-5)
+    draws = model.prior_from_noise(
+        tf.constant(np.random.default_rng(1).normal(size=(40000, 3)), tf.float32), None).numpy()
+    np.testing.assert_allclose(np.abs(draws).mean(0), scale, rtol=0.03)
+    np.testing.assert_allclose(np.median(draws, 0), 0.0, atol=0.03)
+    assert "prior_raw_scale" in [v.name.split(":")[0].split("/")[-1]
+                                 for v in model.trainable_variables]
+    with pytest.raises(ValueError, match="family="):
+        _make("mmvae", family="gamma")
 
 
 def test_missing_modality_values_do_not_matter():
@@ -96,6 +122,37 @@ def test_jit_and_plain_steps_agree(key):
         np.testing.assert_allclose(logs[0][name], logs[1][name], rtol=2e-4, err_msg=name)
     for a, b in zip(models[0].get_weights(), models[1].get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("bound", ["looser", "iwae"])
+def test_one_pass_dreg_step_equals_the_two_surrogate_gradients(bound):
+    # The step backpropagates once through the decoders and rescales the gradient at z by the
+    # normalised weight (the hook of Shi et al.'s code); it must equal the gradients of the two
+    # DReG surrogates taken separately: encoders -sum w~^2 ln w (per stratum, / |O|, for the
+    # looser bound), decoders -sum w~ ln w.
+    data = {k: v[:32] for k, v in _data().items()}
+    model = _make("mmvae", bound=bound)
+    model.build()
+    model.compile(keras.optimizers.SGD(1.0))
+    start = [w.copy() for w in model.get_weights()]
+    xs, mask = model._unpack({k: tf.constant(v) for k, v in data.items()})
+    encoder_vars, decoder_vars = model._split_variables()
+    with fixed_noise():
+        with tf.GradientTape(persistent=True) as tape:
+            log_w, _, _ = model._log_weights(xs, mask)
+            _, weights = model._bound(log_w, mask)
+            count = tf.reduce_sum(mask, -1)
+            square = tf.square(weights) * (1.0 if bound == "iwae" else count)
+            encoder_surrogate = -tf.reduce_mean(tf.reduce_sum(square * log_w, [0, 1]))
+            decoder_surrogate = -tf.reduce_mean(tf.reduce_sum(weights * log_w, [0, 1]))
+        want = tape.gradient(encoder_surrogate, encoder_vars) + \
+            tape.gradient(decoder_surrogate, decoder_vars)
+        model.train_on_batch(data)
+    moved = {id(v): v.numpy() for v in model.trainable_variables}
+    index = {id(v): i for i, v in enumerate(model.weights)}
+    for v, g in zip(encoder_vars + decoder_vars, want):
+        step = start[index[id(v)]] - moved[id(v)]
+        np.testing.assert_allclose(step, g.numpy(), rtol=2e-3, atol=2e-6, err_msg=v.name)
 
 
 def test_dreg_changes_encoder_gradients_only():
