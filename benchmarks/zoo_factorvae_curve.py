@@ -12,7 +12,8 @@ reconstruction and KL (nats) and the discriminator's own TC estimate. ``--mlp`` 
 (256, 256) the check used before the convolutional networks. ``--lr``, ``--d-lr`` and
 ``--d-steps`` change the optimisation (Kim & Mnih: 1e-4, 1e-4, 1); ``--gamma-warmup W`` ramps
 the TC weight linearly from 0 to gamma over W steps after ``--gamma-delay`` steps at 0 and
-``--beta-warmup W`` the KL weight from 0 to 1 (``ibtf.callbacks.BetaSchedule``).
+``--beta-warmup W`` the KL weight from 0 to 1 (``ibtf.callbacks.BetaSchedule``);
+``--positions P`` uses a P x P position grid instead of the check's 10 x 10.
 """
 import argparse
 import json
@@ -36,6 +37,8 @@ def main(argv=None):
                         help="steps of the linear gamma ramp from 0 (0: none)")
     parser.add_argument("--gamma-delay", type=int, default=0,
                         help="steps trained as a plain VAE (gamma 0) before the gamma ramp")
+    parser.add_argument("--positions", type=int, default=10,
+                        help="x and y positions of the data (the check: 10)")
     parser.add_argument("--beta-warmup", type=int, default=0,
                         help="steps of the linear KL-weight ramp from 0 to 1 (0: none)")
     args = parser.parse_args(argv)
@@ -47,6 +50,9 @@ def main(argv=None):
     from ibtf.models.disentangle import zoo_checks
     from ibtf.models.disentangle.factorvae import FactorVAE
     data = zoo_checks._shapes()
+    if args.positions != data.num_positions:
+        from ibtf.data.procedural_shapes import ProceduralShapes
+        data = ProceduralShapes(image_size=data.image_size, num_positions=args.positions)
     images, factors = data.dataset()
     networks = (dict(hidden_units=(256, 256)) if args.mlp else zoo_checks.FACTORVAE_NETWORKS)
     model = FactorVAE(data.image_shape, latent_dim=10, beta=1.0, gamma=args.gamma,
@@ -75,7 +81,7 @@ def main(argv=None):
             "networks": "mlp" if args.mlp else "conv", "gamma": args.gamma, "seed": args.seed,
             "lr": args.lr, "d_lr": args.d_lr, "d_steps": args.d_steps,
             "gamma_warmup": args.gamma_warmup, "gamma_delay": args.gamma_delay,
-            "beta_warmup": args.beta_warmup,
+            "beta_warmup": args.beta_warmup, "positions": args.positions,
             "steps": epochs * (len(images) // 64), "metric": score.eval_accuracy,
             "per_factor": [round(float(a), 2) for a in score.per_factor],
             "units_std_above_0.5": int(used.sum()),
