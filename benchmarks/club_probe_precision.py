@@ -4,7 +4,8 @@
 
 For each (configuration, seed) it trains the model as the full check did before the third
 session (constant encoder rate; lambda = 0, then the rule's lambda, so the batch order is that
-sweep's) and probes the rule-lambda model's released code for s in several ways, each against the same data-generating truth:
+sweep's) and probes the rule-lambda model's released code for s in several ways, each against
+the same data-generating truth:
 
 * the check's probe as it is: a 64-64 MLP (``ibtf.metrics.fairness.probe_accuracy``) fitted
   on codes of the model's 12000 training rows (draw 0), scored on 8000 test rows (draw 1);
