@@ -8,7 +8,9 @@ every K epochs (56 steps each), one JSON line: steps, the metric (800 / 500 vote
 per-factor accuracy (shape, scale, orientation, x, y), the number of units with a global std
 above 0.5, and for each factor the largest share of one such unit's variance it explains
 (eta^2 = Var(E[z_d | factor]) / Var(z_d): near 1 when one unit holds the factor), the
-reconstruction and KL (nats) and the discriminator's own TC estimate. ``--mlp`` uses the MLP
+reconstruction and KL (nats), the discriminator's own TC estimate, and a 5-NN probe's
+held-out accuracy per factor from the whole code and from the units above std 0.5 (is the
+factor in the code at all, in any form?). ``--mlp`` uses the MLP
 (256, 256) the check used before the convolutional networks. ``--lr``, ``--d-lr`` and
 ``--d-steps`` change the optimisation (Kim & Mnih: 1e-4, 1e-4, 1); ``--gamma-warmup W`` ramps
 the TC weight linearly from 0 to gamma over W steps after ``--gamma-delay`` steps at 0 and
@@ -19,6 +21,23 @@ import argparse
 import json
 import time
 
+import numpy as np
+
+
+
+def knn_accuracy(codes, labels, k=5, folds=3, seed=0):
+    """Held-out accuracy of a k-nearest-neighbour vote (Euclidean, standardised codes) over
+    ``folds`` random folds: whether a factor is in the code at all, linearly or not."""
+    codes = (codes - codes.mean(0)) / (codes.std(0) + 1e-9)
+    order = np.random.default_rng(seed).permutation(len(codes))
+    right = 0
+    for fold in np.array_split(order, folds):
+        rest = np.setdiff1d(order, fold)
+        dist = ((codes[fold, None, :] - codes[None, rest, :]) ** 2).sum(-1)
+        neighbours = labels[rest][np.argsort(dist, axis=1)[:, :k]]
+        votes = np.apply_along_axis(np.bincount, 1, neighbours, minlength=labels.max() + 1)
+        right += int((votes.argmax(1) == labels[fold]).sum())
+    return right / len(codes)
 
 
 def main(argv=None):
@@ -87,6 +106,9 @@ def main(argv=None):
             "units_std_above_0.5": int(used.sum()),
             "best_unit_share": [round(float(s), 2) for s in shares.max(0)] if used.any()
             else None,
+            "knn5_per_factor": [round(knn_accuracy(codes, factors[:, k]), 2) for k in range(5)],
+            "knn5_units_above_0.5": [round(knn_accuracy(codes[:, used], factors[:, k]), 2)
+                                     for k in range(5)] if used.any() else None,
             "recon_nats": round(float(history["recon_nats"][-1]), 2),
             "kl_nats": round(float(history["kl_nats"][-1]), 2),
             "own_d_tc_nats": round(float(history["tc_nats"][-1]), 3),
