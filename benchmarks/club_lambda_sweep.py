@@ -52,6 +52,9 @@ def main(argv=None):
                         help="the quick check's settings (n = 8000, beta 3e-3, one probe)")
     parser.add_argument("--order", choices=("lambda", "mode"), default="lambda",
                         help="run all (mode, seed) at one lambda before the next, or per mode")
+    parser.add_argument("--jobs", nargs="+", default=None, metavar="MODE:SEED:LAMBDA[:LEAKAGE]",
+                        help="run exactly these (configuration, seed, lambda, and leakage if not "
+                             "--leakage), in this order, instead of the grid")
     parser.add_argument("--out", default="benchmarks/results/zoo_part2_lambda_raw.md",
                         help="markdown file the rows are appended to")
     args = parser.parse_args(argv)
@@ -67,11 +70,18 @@ def main(argv=None):
     def grid(mode):
         return args.lambdas_pf if mode == "privacy_funnel" else args.lambdas
 
-    jobs = [(m, s, lam) for m in args.modes for s in args.seeds for lam in grid(m)]
+    jobs = [(m, s, lam, args.leakage) for m in args.modes for s in args.seeds
+            for lam in grid(m)]
     if args.order == "lambda":
         jobs.sort(key=lambda j: grid(j[0]).index(j[2]))
-    for mode, seed, lam in jobs:
-        line, _ = row(mode, seed, lam, args.quick, args.leakage)
+    if args.jobs:
+        jobs = [(j[0], int(j[1]), float(j[2]), j[3] if len(j) > 3 else args.leakage)
+                for j in (spec.split(":") for spec in args.jobs)]
+        unknown = sorted({j[0] for j in jobs} - set(SWEEP_MODES))
+        if unknown:
+            raise SystemExit(f"--jobs names {unknown}; configurations are {SWEEP_MODES}")
+    for mode, seed, lam, leakage in jobs:
+        line, _ = row(mode, seed, lam, args.quick, leakage)
         print(line, flush=True)
         with open(args.out, "a") as f:
             f.write(line + "\n")

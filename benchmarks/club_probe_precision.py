@@ -2,9 +2,10 @@
 
     python -m benchmarks.club_probe_precision [--cases ceb:2 privacy_funnel:2 ...]
 
-For each (configuration, seed) it trains the model as the full check does (lambda = 0, then
-the rule's lambda, so the batch order is the sweep's) and probes the rule-lambda model's
-released code for s in several ways, each against the same data-generating truth:
+For each (configuration, seed) it trains the model as the full check did before the third
+session (constant encoder rate; lambda = 0, then the rule's lambda, so the batch order is that
+sweep's) and probes the rule-lambda model's released code for s in several ways, each against
+the same data-generating truth:
 
 * the check's probe as it is: a 64-64 MLP (``ibtf.metrics.fairness.probe_accuracy``) fitted
   on codes of the model's 12000 training rows (draw 0), scored on 8000 test rows (draw 1);
@@ -53,8 +54,9 @@ def study(mode, seed, probe_seeds=5):
     test = planted_sensitive(8000, seed=seed + 1000)
     fresh_test = planted_sensitive(FRESH, seed=seed + 2000)
     fresh_train = planted_sensitive(FRESH, seed=seed + 3000)
-    train_club(train, mode, 0.0, 1e-3, seed, 30)          # the sweep's batch order
-    model = train_club(train, mode, lam, 1e-3, seed, 30)
+    # the earlier sessions' protocol: constant encoder rate, lambda trained after lambda = 0
+    train_club(train, mode, 0.0, 1e-3, seed, 30, encoder_annealing="none")
+    model = train_club(train, mode, lam, 1e-3, seed, 30, encoder_annealing="none")
 
     def codes(x, draw):
         return np.asarray(model.sample_codes(x, draw))

@@ -18,6 +18,32 @@ import os
 import numpy as np
 
 
+ISSUE_WINDOW = (0.3, 1.0)
+
+
+def print_curves(logs, curves):
+    """Quality vs steps: each evaluation of each training log (held-out estimate, bpp and
+    PSNR), with JPEG's and WebP's PSNR at that bpp on the same photos."""
+    from ibtf.models.codecs.reference import at_bpp
+    print("\n| run | step | wall s | held-out bpp (estimate) | PSNR dB | JPEG PSNR @ bpp | "
+          "WebP PSNR @ bpp | vs JPEG dB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for item in logs.split(","):
+        name, path = item.split("=", 1)
+        with open(path) as f:
+            records = [json.loads(line) for line in f if line.strip()]
+        for r in records:
+            if "heldout_bpp_estimate" not in r:
+                continue
+            jpeg = at_bpp(curves["jpeg"], r["heldout_bpp_estimate"])
+            webp = at_bpp(curves["webp"], r["heldout_bpp_estimate"])
+            fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
+            gap = None if jpeg is None else r["heldout_psnr"] - jpeg
+            print(f"| {name} | {r['step']} | {r['wall_s']:.0f} | "
+                  f"{r['heldout_bpp_estimate']:.4f} | {r['heldout_psnr']:.2f} | {fmt(jpeg)} | "
+                  f"{fmt(webp)} | {'n/a' if gap is None else f'{gap:+.2f}'} |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="benchmarks.codecs_heldout",
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -25,6 +51,8 @@ def main(argv=None):
     parser.add_argument("--models", default=None,
                         help="comma-separated codec directories (codec.json + weights); "
                              "default: the shipped q1, q2")
+    parser.add_argument("--logs", default=None,
+                        help="NAME=LOG.jsonl,... training logs for the quality-vs-steps table")
     args = parser.parse_args(argv)
 
     from ibtf.data.images import load_photo_split
@@ -68,13 +96,16 @@ def main(argv=None):
         print(f"| {p['model']} | {p['lambda_d']:g} | {p['bpp']:.3f} | {p['psnr']:.2f} | "
               f"{p['ms_ssim']:.4f} | {fmt(jpeg)} | {fmt(webp)} | "
               f"{p['encode_ms_per_mp']:.0f} | {p['decode_ms_per_mp']:.0f} |")
-    print(f"\n| reference | BD-rate over {BD_WINDOW[0]}-{BD_WINDOW[1]} bpp | BD-PSNR (dB) |")
-    print("|---|---|---|")
-    for codec in ("jpeg", "webp"):
-        rate, gain = result[codec].get("bd_rate"), result[codec].get("bd_psnr")
-        print(f"| {codec.upper()} (Pillow) | "
-              f"{'n/a (no common quality)' if rate is None else f'{100 * rate:+.1f} %'} | "
-              f"{'n/a' if gain is None else f'{gain:+.2f}'} |")
+    for window in (BD_WINDOW, ISSUE_WINDOW):
+        if window != BD_WINDOW:
+            result = compare(points, images, window, curves=curves)
+        print(f"\n| reference | BD-rate over {window[0]}-{window[1]} bpp | BD-PSNR (dB) |")
+        print("|---|---|---|")
+        for codec in ("jpeg", "webp"):
+            rate, gain = result[codec].get("bd_rate"), result[codec].get("bd_psnr")
+            print(f"| {codec.upper()} (Pillow) | "
+                  f"{'n/a (no common quality)' if rate is None else f'{100 * rate:+.1f} %'} | "
+                  f"{'n/a' if gain is None else f'{gain:+.2f}'} |")
     print("\n| model | training estimate bpp | evaluation estimate bpp | payload bpp | "
           "file bpp | payload / estimate | training / evaluation estimate |")
     print("|---|---|---|---|---|---|---|")
@@ -82,6 +113,8 @@ def main(argv=None):
         print(f"| {r['model']} | {r['training_estimate_bpp']:.4f} | {r['estimate_bpp']:.4f} | "
               f"{r['payload_bpp']:.4f} | {r['file_bpp']:.4f} | "
               f"{r['file_over_estimate']:.4f} | {r['training_over_estimate']:.4f} |")
+    if args.logs:
+        print_curves(args.logs, curves)
     print(f"\nplot: {png}; held-out: {', '.join(names)}; "
           f"{sum(i.shape[0] * i.shape[1] for i in images) / 1e6:.2f} MP; "
           f"mean JPEG PSNR over its sweep {np.mean([p['psnr'] for p in curves['jpeg']]):.2f}")

@@ -8,16 +8,35 @@ latents, crops) and, every ``--eval-every`` steps, the held-out estimate (quanti
 the range coder's tables: bpp and PSNR over the whole held-out photos). Weights are saved to
 ``OUT/ckpt_STEP`` and ``OUT/last`` (TensorFlow checkpoints) at each evaluation
 (``OUT/best``: the lowest held-out R-D loss, for information only: the shipped models are
-the *last* weights, so that no choice is made on the held-out photos). ``--init``
-continues from saved weights.
+the *last* weights, so that no choice is made on the held-out photos). ``--init`` starts
+from saved weights (with a fresh optimizer; a resumed run ignores it).
 
-The shipped models (two runs side by side, 2 shared CPU cores):
+Resumable: the whole training state (codec, Adam moments, step) goes to ``OUT/state`` every
+``--checkpoint-every`` steps; after a kill, rerunning the same command continues from it (the
+crops of a step depend on the seed and the step only, the learning-rate schedule on the step).
+
+The shipped models, in two phases on 2 shared CPU cores. Phase 1 (64x64 crops, two runs side
+by side):
 
     nice -n 10 python -m benchmarks.codecs_pretrain --lambda-d 250 --minutes 95 --threads 1 \\
         --patch 64 --log-every 25 --eval-every 100 --checkpoint-every 500 --out runs/l250
     nice -n 10 python -m benchmarks.codecs_pretrain --lambda-d 1600 ...same... --out runs/l1600
     python -m benchmarks.codecs_pretrain --export runs/l250/last --lambda-d 250 \\
         --to ibtf/models/codecs/pretrained/q1
+
+Phase 3 (the shipped weights since then; phase 2 was an abandoned 100-step try at 1e-3):
+fine-tuning on 256x256 crops, so that the hyperprior's side information sees a 4x4 map and
+the rate it promises on whole photos is the file's; one run at a time:
+
+    nice -n 10 python -m benchmarks.codecs_pretrain --lambda-d 1600 \\
+        --init ibtf/models/codecs/pretrained/q2/weights --patch 256 --batch-size 4 \\
+        --learning-rate 2e-4 --warmup 100 --steps 1000 --decay-step 850 --minutes 36 \\
+        --log-every 25 --eval-every 100 --checkpoint-every 100 --out runs/q2
+    nice -n 10 python -m benchmarks.codecs_pretrain --lambda-d 250 \\
+        --init ibtf/models/codecs/pretrained/q1/weights ...same... --steps 800 \\
+        --decay-step 650 --minutes 32 --out runs/q1
+    python -m benchmarks.codecs_pretrain --export runs/q2/last --lambda-d 1600 \\
+        --to ibtf/models/codecs/pretrained/q2
 
 Settings and logs of the shipped models: ``benchmarks/results/codecs_pretrain.md``.
 """
@@ -56,9 +75,30 @@ def heldout_estimate(codec, images):
     return bits / pixels, float(np.mean(psnrs)), float(np.mean(mses))
 
 
+def _crops_for(group, train_images, args):
+    """The batches of crop group ``group`` (steps group * crops + 1 ...): a function of the
+    seed and the group only, so a resumed run draws the same crops as an uninterrupted one."""
+    from ibtf.data.images import random_crops
+    return random_crops(train_images, args.patch, args.crops * args.batch_size,
+                        seed=args.seed + group)
+
+
+def _trim_log(path, step):
+    """Drops log lines past ``step`` (written after the checkpoint a resumed run starts from)."""
+    if not os.path.isfile(path):
+        return
+    with open(path) as f:
+        lines = [line for line in f if line.strip() and json.loads(line)["step"] <= step]
+    with open(path, "w") as f:
+        f.writelines(lines)
+
+
 def train(args):
+    """Trains (or resumes) the run in ``args.out``. The full state (codec, optimizer moments,
+    learning rate, step) is checkpointed to ``OUT/state`` every ``--checkpoint-every`` steps
+    and at each evaluation; a rerun of the same command after a kill continues from it."""
     from ibtf._keras import keras, tf
-    from ibtf.data.images import load_photo_split, random_crops
+    from ibtf.data.images import load_photo_split
 
     os.makedirs(args.out, exist_ok=True)
     train_photos, heldout = load_photo_split()
@@ -69,37 +109,54 @@ def train(args):
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     tf.random.set_seed(args.seed)
     codec = build_codec(args.lambda_d, args.seed)
-    if args.init:
-        codec.load_weights(args.init)
-    optimizer = keras.optimizers.Adam(args.learning_rate)
+    optimizer = keras.optimizers.Adam(args.learning_rate, clipnorm=args.clipnorm or None)
     codec.compile(optimizer, jit_compile=False)
+    optimizer.build(codec.codec_variables)
+    step_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+    state = tf.train.Checkpoint(codec=codec, optimizer=optimizer, step=step_var)
+    manager = tf.train.CheckpointManager(state, os.path.join(args.out, "state"), max_to_keep=2)
+    log_path = os.path.join(args.out, "log.jsonl")
+    if manager.latest_checkpoint:
+        state.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        _trim_log(log_path, int(step_var.numpy()))
+        print(json.dumps({"resumed": manager.latest_checkpoint,
+                          "step": int(step_var.numpy())}), flush=True)
+    elif args.init:
+        codec.load_weights(args.init).expect_partial()  # weights only: a fresh optimizer
     step_fn = tf.function(codec.train_step)
-    settings = {**vars(args), "arch": ARCH, "train_photos": sorted(train_photos),
-                "heldout_photos": sorted(heldout)}
+    decay_step = args.decay_step if args.decay_step is not None else int(0.8 * args.steps)
+    settings = {**vars(args), "decay_step": decay_step, "arch": ARCH,
+                "train_photos": sorted(train_photos), "heldout_photos": sorted(heldout)}
     with open(os.path.join(args.out, "settings.json"), "w") as f:
         json.dump(settings, f, indent=1)
-    log = open(os.path.join(args.out, "log.jsonl"), "a")
-    start, best, crops = time.time(), np.inf, None
-    rng_seed, decayed = args.seed, False
-    for step in range(1, args.steps + 1):
-        if (step - 1) % args.crops == 0:
-            crops = random_crops(train_images, args.patch, args.crops * args.batch_size,
-                                 seed=rng_seed)
-            rng_seed += 1
+    log = open(log_path, "a")
+    start, crops, group = time.time(), None, None
+    best = np.inf
+    if os.path.isfile(log_path):
+        with open(log_path) as f:
+            best = min([json.loads(line).get("heldout_objective", np.inf) for line in f
+                        if line.strip()] or [np.inf])
+    first = int(step_var.numpy()) + 1
+    for step in range(first, args.steps + 1):
+        if (step - 1) // args.crops != group:
+            group = (step - 1) // args.crops
+            crops = _crops_for(group, train_images, args)
         index = (step - 1) % args.crops
         batch = crops[index * args.batch_size:(index + 1) * args.batch_size]
-        elapsed = time.time() - start
-        if (step > 0.8 * args.steps or elapsed > 0.8 * 60 * args.minutes) and \
-                not decayed:  # the last 20% (of steps or of the time) at a tenth of the rate
-            optimizer.learning_rate.assign(args.learning_rate / 10)
-            decayed = True
+        # the last steps from --decay-step on at a tenth of the rate (by step: reproducible)
+        rate = args.learning_rate / 10 if step > decay_step else args.learning_rate
+        if step <= args.warmup:  # a linear warm-up: fresh Adam moments on trained weights
+            rate *= step / args.warmup
+        optimizer.learning_rate.assign(rate)
         logs = step_fn(tf.constant(batch, tf.float32) / 255.0)
+        step_var.assign(step)
         done = step == args.steps or time.time() - start > 60 * args.minutes
-        if step % args.log_every == 0 or done:
+        evaluate = step % args.eval_every == 0 or done
+        if step % args.log_every == 0 or evaluate:
             record = {"step": step, "wall_s": round(time.time() - start, 1),
                       "learning_rate": float(optimizer.learning_rate.numpy()),
                       **{k: round(float(v), 5) for k, v in logs.items()}}
-            if step % args.eval_every == 0 or done:
+            if evaluate:
                 for metric in codec.metrics:
                     metric.reset_state()
                 bpp, psnr_db, mse = heldout_estimate(codec, heldout_images)
@@ -118,6 +175,8 @@ def train(args):
             print(line, flush=True)
             log.write(line + "\n")
             log.flush()
+        if evaluate or step % args.checkpoint_every == 0:
+            manager.save(checkpoint_number=step)
         if done:
             break
     log.close()
@@ -148,6 +207,13 @@ def export(args):
         evaluated = [r for r in lines if "heldout_bpp_estimate" in r]
         last = evaluated[-1] if evaluated else (lines[-1] if lines else {})
     config["checkpoint"] = last
+    init = settings.get("init")
+    if init and os.path.isfile(os.path.join(os.path.dirname(init), "codec.json")):
+        with open(os.path.join(os.path.dirname(init), "codec.json")) as f:
+            previous = json.load(f)  # the shipped model this run fine-tuned: its provenance
+        config["fine_tuned_from"] = {k: previous.get(k) for k in
+                                     ("model_id", "settings", "checkpoint", "fine_tuned_from")
+                                     if previous.get(k) is not None}
     with open(os.path.join(args.to, "codec.json"), "w") as f:
         json.dump(config, f, indent=1)
     print(json.dumps({"export": args.to, "model_id": config["model_id"]}))
@@ -159,9 +225,18 @@ def main(argv=None):
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--lambda-d", type=float, default=650.0)
     parser.add_argument("--steps", type=int, default=20000)
-    parser.add_argument("--minutes", type=float, default=90.0, help="wall-clock budget")
+    parser.add_argument("--minutes", type=float, default=90.0,
+                        help="wall-clock budget of this invocation (the state is saved: rerun "
+                             "the same command to continue)")
     parser.add_argument("--learning-rate", type=float, default=1e-3,
-                        help="Adam; divided by 10 after 80%% of --steps or of --minutes")
+                        help="Adam; divided by 10 after --decay-step")
+    parser.add_argument("--decay-step", type=int, default=None,
+                        help="the step after which the rate is divided by 10 "
+                             "(default: 80%% of --steps)")
+    parser.add_argument("--warmup", type=int, default=0,
+                        help="steps of linear learning-rate warm-up (for fine-tuning)")
+    parser.add_argument("--clipnorm", type=float, default=0.0,
+                        help="clip each gradient to this norm (0: no clipping)")
     parser.add_argument("--threads", type=int, default=0,
                         help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
     parser.add_argument("--batch-size", type=int, default=8)

@@ -8,16 +8,36 @@ every K epochs (56 steps each), one JSON line: steps, the metric (800 / 500 vote
 per-factor accuracy (shape, scale, orientation, x, y), the number of units with a global std
 above 0.5, and for each factor the largest share of one such unit's variance it explains
 (eta^2 = Var(E[z_d | factor]) / Var(z_d): near 1 when one unit holds the factor), the
-reconstruction and KL (nats) and the discriminator's own TC estimate. ``--mlp`` uses the MLP
+reconstruction and KL (nats), the discriminator's own TC estimate, and a 5-NN probe's
+held-out accuracy per factor from the whole code and from the units above std 0.5 (is the
+factor in the code at all, in any form?). ``--mlp`` uses the MLP
 (256, 256) the check used before the convolutional networks. ``--lr``, ``--d-lr`` and
 ``--d-steps`` change the optimisation (Kim & Mnih: 1e-4, 1e-4, 1); ``--gamma-warmup W`` ramps
 the TC weight linearly from 0 to gamma over W steps after ``--gamma-delay`` steps at 0 and
-``--beta-warmup W`` the KL weight from 0 to 1 (``ibtf.callbacks.BetaSchedule``).
+``--beta-warmup W`` the KL weight from 0 to 1 (``ibtf.callbacks.BetaSchedule``);
+``--positions P`` uses a P x P position grid instead of the check's 10 x 10.
 """
 import argparse
 import json
 import time
 
+import numpy as np
+
+
+
+def knn_accuracy(codes, labels, k=5, folds=3, seed=0):
+    """Held-out accuracy of a k-nearest-neighbour vote (Euclidean, standardised codes) over
+    ``folds`` random folds: whether a factor is in the code at all, linearly or not."""
+    codes = (codes - codes.mean(0)) / (codes.std(0) + 1e-9)
+    order = np.random.default_rng(seed).permutation(len(codes))
+    right = 0
+    for fold in np.array_split(order, folds):
+        rest = np.setdiff1d(order, fold)
+        dist = ((codes[fold, None, :] - codes[None, rest, :]) ** 2).sum(-1)
+        neighbours = labels[rest][np.argsort(dist, axis=1)[:, :k]]
+        votes = np.apply_along_axis(np.bincount, 1, neighbours, minlength=labels.max() + 1)
+        right += int((votes.argmax(1) == labels[fold]).sum())
+    return right / len(codes)
 
 
 def main(argv=None):
@@ -36,6 +56,8 @@ def main(argv=None):
                         help="steps of the linear gamma ramp from 0 (0: none)")
     parser.add_argument("--gamma-delay", type=int, default=0,
                         help="steps trained as a plain VAE (gamma 0) before the gamma ramp")
+    parser.add_argument("--positions", type=int, default=10,
+                        help="x and y positions of the data (the check: 10)")
     parser.add_argument("--beta-warmup", type=int, default=0,
                         help="steps of the linear KL-weight ramp from 0 to 1 (0: none)")
     args = parser.parse_args(argv)
@@ -47,6 +69,9 @@ def main(argv=None):
     from ibtf.models.disentangle import zoo_checks
     from ibtf.models.disentangle.factorvae import FactorVAE
     data = zoo_checks._shapes()
+    if args.positions != data.num_positions:
+        from ibtf.data.procedural_shapes import ProceduralShapes
+        data = ProceduralShapes(image_size=data.image_size, num_positions=args.positions)
     images, factors = data.dataset()
     networks = (dict(hidden_units=(256, 256)) if args.mlp else zoo_checks.FACTORVAE_NETWORKS)
     model = FactorVAE(data.image_shape, latent_dim=10, beta=1.0, gamma=args.gamma,
@@ -75,12 +100,15 @@ def main(argv=None):
             "networks": "mlp" if args.mlp else "conv", "gamma": args.gamma, "seed": args.seed,
             "lr": args.lr, "d_lr": args.d_lr, "d_steps": args.d_steps,
             "gamma_warmup": args.gamma_warmup, "gamma_delay": args.gamma_delay,
-            "beta_warmup": args.beta_warmup,
+            "beta_warmup": args.beta_warmup, "positions": args.positions,
             "steps": epochs * (len(images) // 64), "metric": score.eval_accuracy,
             "per_factor": [round(float(a), 2) for a in score.per_factor],
             "units_std_above_0.5": int(used.sum()),
             "best_unit_share": [round(float(s), 2) for s in shares.max(0)] if used.any()
             else None,
+            "knn5_per_factor": [round(knn_accuracy(codes, factors[:, k]), 2) for k in range(5)],
+            "knn5_units_above_0.5": [round(knn_accuracy(codes[:, used], factors[:, k]), 2)
+                                     for k in range(5)] if used.any() else None,
             "recon_nats": round(float(history["recon_nats"][-1]), 2),
             "kl_nats": round(float(history["kl_nats"][-1]), 2),
             "own_d_tc_nats": round(float(history["tc_nats"][-1]), 3),

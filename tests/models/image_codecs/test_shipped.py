@@ -57,12 +57,49 @@ def test_the_qualities_are_distinct_rates(codec, crop):
     assert low < float(codec.estimated_bits(x).numpy()[0])
 
 
-def test_file_size_against_the_estimates(codec, crop):
-    """Estimate vs file on held-out pixels. The file never costs more than the evaluation
-    estimate promises (5% slack); the two estimates agree within 15%. Where the file is
-    smaller than the estimates, the gap is latents far outside the predicted scales: the
-    estimate charges their Gaussian tail information, the range coder an escape code
-    (benchmarks/results/codecs_pretrain.md measures it)."""
-    rates = rate_agreement(codec, [crop])
-    assert rates["file_over_estimate"] < 1.05, rates
-    assert abs(rates["training_over_estimate"] - 1) < 0.15, rates
+def _check_rates(rates, pixels, files=1):
+    assert abs(rates["file_over_estimate"] - 1) < 0.05, rates
+    assert abs(rates["training_over_estimate"] - 1) < 0.05, rates
+    # the header (32 bytes here, under 64) is the only difference between payload and file
+    assert 0 < rates["file_bpp"] - rates["payload_bpp"] < 8 * 64 * files / pixels
+
+
+def test_the_rate_promised_is_the_rate_of_the_file(codec):
+    """Issue 18, item 2, on held-out pixels (a 256x256 region of chelsea, never trained on):
+    the training-time estimate (noisy latents), the evaluation estimate (information of the
+    quantized latents) and the range-coded payload agree within 5%. The file is the truth here:
+    it is what the range coder writes, not a formula of the model."""
+    region = load_photo_split()[1]["chelsea"][20:276, 100:356]
+    _check_rates(rate_agreement(codec, [region]), region[..., 0].size)
+
+
+@pytest.fixture(scope="module")
+def heldout_rates():
+    """rate_agreement of each shipped codec over the 4 whole held-out photos (1.09 MP)."""
+    photos = list(load_photo_split()[1].values())
+    pixels = sum(p[..., 0].size for p in photos)
+    return {q: rate_agreement(load_pretrained(q), photos) for q in QUALITIES}, pixels, len(photos)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quality", QUALITIES)
+def test_the_file_is_the_rate_promised_on_every_held_out_photo(heldout_rates, quality):
+    """File vs evaluation estimate within 5% for both shipped codecs, totalled over the whole
+    held-out photos (measured: 0.999 for q1, 0.997 for q2; results/codecs_pretrain.md)."""
+    rates, pixels, files = heldout_rates
+    rates = rates[quality]
+    assert abs(rates["file_over_estimate"] - 1) < 0.05, rates
+    assert 0 < rates["file_bpp"] - rates["payload_bpp"] < 8 * 64 * files / pixels
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quality", [
+    2, pytest.param(1, marks=pytest.mark.xfail(strict=True, reason=(
+        "measured 1.15: at q1's low rate 75% of the latents round to 0, which the noisy "
+        "training estimate charges 0.135 bpp and the rounded one 0.074 "
+        "(benchmarks/codecs_rate_gap.py)")))])
+def test_the_training_estimate_on_every_held_out_photo(heldout_rates, quality):
+    """Training-time (noisy) estimate vs evaluation estimate within 5%, whole held-out photos.
+    q1 misses it (strict xfail: it fails loudly once it passes, so the note gets updated)."""
+    rates = heldout_rates[0][quality]
+    assert abs(rates["training_over_estimate"] - 1) < 0.05, rates

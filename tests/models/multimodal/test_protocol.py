@@ -49,7 +49,7 @@ def test_multivae_protocol_gives_mvae_log_variance_experts():
     # MultiVae's encoders output ln sigma^2; the protocol's MVAE reads its experts so.
     model = protocol.build("MVAE", "multivae")
     assert {m.expert.scale_param for m in model.modality_layers} == {"log_variance"}
-    for name, scale in (("MMVAE-normal", "log_variance"), ("MoPoE", "log_variance"),
+    for name, scale in (("MMVAE-normal", "log_variance"), ("MoPoE-multivae", "log_variance"),
                         ("MMVAE", "softmax")):
         model = protocol.build(name, "multivae")
         assert {m.expert.scale_param for m in model.modality_layers} == {scale}
@@ -58,17 +58,19 @@ def test_multivae_protocol_gives_mvae_log_variance_experts():
     model = protocol.build("MMVAE", "multivae")
     assert (model.family, model.learn_prior, model.num_samples) == ("laplace", True, 10)
     assert protocol.build("MMVAE-normal", "multivae").family == "normal"
-    model = protocol.build("MEME", "multivae")
-    assert {m.expert.scale_param for m in model.modality_layers} == {"softplus"}
+    for name in ("MEME", "MoPoE"):
+        model = protocol.build(name, "multivae")
+        assert {m.expert.scale_param for m in model.modality_layers} == {"softplus"}
+        assert {m.init for m in model.modality_layers} == {"glorot"}
     assert protocol.build("MVAE", "short").modality_layers[0].expert.scale_param == "softplus"
 
 
 def test_multivae_protocol_mopoe_puts_the_prior_expert_in_the_full_product_only():
     # Sutter et al.'s released MoPoE and MultiVae's: the N(0, I) expert joins only the product
-    # over all modalities; this package's default (and "MoPoE-allprior") puts it in every one.
-    assert protocol.build("MoPoE", "multivae").fusion.prior_expert == "full"
-    assert protocol.build("MoPoE-allprior", "multivae").fusion.prior_expert is True
-    assert protocol.build("MoPoE", "short").fusion.prior_expert is True
+    # over all modalities ("MoPoE-multivae"); this package's default puts it in every one.
+    assert protocol.build("MoPoE-multivae", "multivae").fusion.prior_expert == "full"
+    assert protocol.build("MoPoE-multivae-allprior", "multivae").fusion.prior_expert is True
+    assert protocol.build("MoPoE", "multivae").fusion.prior_expert is True
 
 
 def test_fan_in_uniform_init_is_pytorchs_linear_default():
