@@ -67,10 +67,12 @@ class BetaSchedule(keras.callbacks.Callback):
             progress = min(1.0, tau / self.ramp_fraction)
         return self.start + (self.beta - self.start) * progress
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_begin(self, logs=None):
         if not hasattr(self.model, self.attribute):
             raise ValueError(f"attribute={self.attribute!r}: {type(self.model).__name__} has no "
                              "such weight; pass one of its settable weights, e.g. 'beta'")
+
+    def on_train_batch_begin(self, batch, logs=None):
         setattr(self.model, self.attribute,
                 self.value(int(self.model.optimizer.iterations.numpy())))
 

@@ -20,7 +20,7 @@ from ibtf.layers.base import Bottleneck
 tfd = tfp.distributions
 
 __all__ = ["product_of_experts", "ProductOfExperts", "MixtureOfExperts",
-           "MixtureOfProductsOfExperts", "nonempty_subsets", "check_mask"]
+           "MixtureOfProductsOfExperts", "nonempty_subsets", "check_mask", "check_prior_expert"]
 
 
 def check_mask(mask, num_modalities):
@@ -93,6 +93,14 @@ def laplace_from_uniform(u):
 
 
 FAMILIES = {"normal": _normal_log_prob, "laplace": _laplace_log_prob}
+
+
+def check_prior_expert(value):
+    """``prior_expert`` of a mixture of products: True (every subset), False (none) or "full"."""
+    if value not in (True, False, "full"):
+        raise ValueError(f"prior_expert={value!r} must be True (every subset), False (none) or "
+                         "'full' (only the subset of all modalities)")
+    return value if value == "full" else bool(value)
 
 
 def _log_weights(weights):
@@ -271,10 +279,7 @@ class MixtureOfProductsOfExperts(_Fusion):
                 num_modalities < 1:
             raise ValueError(f"num_modalities={num_modalities!r} must be a positive integer")
         self.num_modalities = num_modalities
-        if prior_expert not in (True, False, "full"):
-            raise ValueError(f"prior_expert={prior_expert!r} must be True (every subset), False "
-                             "(none) or 'full' (only the subset of all modalities)")
-        self.prior_expert = prior_expert if prior_expert == "full" else bool(prior_expert)
+        self.prior_expert = check_prior_expert(prior_expert)
         self.subsets = nonempty_subsets(num_modalities)
         # [S, M] membership of each subset.
         self._members = [[1.0 if m in s else 0.0 for m in range(num_modalities)]

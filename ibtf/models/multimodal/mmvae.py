@@ -47,9 +47,7 @@ class MMVAE(MultimodalVAE):
 
     def __init__(self, modalities, latent_dim=16, beta=1.0, num_samples=8, bound="looser",
                  dreg=True, family="normal", learn_prior=False, seed=0, **kwargs):
-        if family not in FAMILIES:
-            raise ValueError(f"family={family!r} must be one of {list(FAMILIES)}")
-        self.family = family
+        self.family = family      # validated by the fusion layer MultimodalVAE.__init__ builds
         self.learn_prior = bool(learn_prior)
         super().__init__(modalities, latent_dim=latent_dim, beta=beta, seed=seed, **kwargs)
         if bound not in BOUNDS:

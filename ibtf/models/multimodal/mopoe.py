@@ -1,6 +1,6 @@
 """MoPoE-VAE: a mixture of products of experts over subsets (Sutter et al. 2021)."""
 from ibtf._keras import keras, tf
-from ibtf.layers.fusion import MixtureOfProductsOfExperts
+from ibtf.layers.fusion import MixtureOfProductsOfExperts, check_prior_expert
 from ibtf.models.multimodal.base import MultimodalVAE
 
 __all__ = ["MoPoE"]
@@ -29,9 +29,7 @@ class MoPoE(MultimodalVAE):
 
     def __init__(self, modalities, latent_dim=16, beta=1.0, prior_expert=True, seed=0,
                  **kwargs):
-        if prior_expert not in (True, False, "full"):
-            raise ValueError(f"prior_expert={prior_expert!r} must be True, False or 'full'")
-        self.prior_expert = prior_expert if prior_expert == "full" else bool(prior_expert)
+        self.prior_expert = check_prior_expert(prior_expert)
         super().__init__(modalities, latent_dim=latent_dim, beta=beta, seed=seed, **kwargs)
 
     def _make_fusion(self):
