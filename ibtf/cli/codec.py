@@ -45,11 +45,12 @@ def add_parser(subparsers):
                        help="distortion term")
     train.add_argument("--filters", type=int, default=None,
                        help="channels of the transforms (None: 32 for digits, 64 for photos)")
-    train.add_argument("--patch", type=int, default=64,
-                       help="crop size for photos/DIR; a hyperprior's side information is "
-                            "patch/64 wide, so use 256 for it: 64 leaves it 1x1 and the rate "
-                            "estimate does not transfer to whole images")
-    train.add_argument("--crops", type=int, default=512, help="training crops for photos/DIR")
+    train.add_argument("--patch", type=int, default=256,
+                       help="crop size for photos/DIR (digits ignore it); a hyperprior's side "
+                            "information is patch/64 wide: 64 would leave it 1x1 and its rate "
+                            "estimate would not transfer to whole images")
+    train.add_argument("--crops", type=int, default=128,
+                       help="training crops for photos/DIR (digits ignore it)")
     train.add_argument("--batch-size", type=int, default=16, help="crops per step")
     train.add_argument("--eval-limit", type=int, default=None,
                        help="evaluate at most this many held-out images")

@@ -94,3 +94,14 @@ def test_decompress_of_a_corrupt_file(trained, tmp_path, capsys):
                  "--model", str(trained)]) == 2
     assert "bitstream" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "x.png")
+
+
+def test_photos_default_to_256_crops(capsys):
+    """A hyperprior's side information is patch/64 wide: the photos default must give z a
+    4x4 map (64x64 crops left it 1x1, and the rate estimate did not transfer to whole photos)."""
+    from ibtf.cli.main import build_parser
+    args = build_parser().parse_args(["codec", "train", "--data", "photos", "--out", "x"])
+    assert args.patch == 256 and args.patch // 64 >= 4
+    with pytest.raises(SystemExit):
+        main(["codec", "train", "--help"])
+    assert "(default: 256)" in " ".join(capsys.readouterr().out.split())

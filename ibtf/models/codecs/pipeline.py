@@ -60,7 +60,7 @@ def split_files(names):
     return [n for n in names if n not in held], held
 
 
-def load_codec_data(source, patch=64, crops=512, seed=0, eval_limit=None):
+def load_codec_data(source, patch=256, crops=128, seed=0, eval_limit=None):
     """``source``: "digits" (the classifier's 70/30 split), "photos" (the package photo split
     of ``ibtf.data.images.load_photo_split``: crops of 12 training photos, evaluation on 4
     other held-out photos) or a directory of PNG/JPEG files (every 4th file by name held out,
