@@ -14,6 +14,19 @@ def test_every_factor_combination_is_a_distinct_image():
     assert len(np.unique(flat, axis=0)) == len(images)
 
 
+@pytest.mark.parametrize("size", [24, 48])
+def test_chunked_rendering_draws_the_same_images_at_any_size(size):
+    data = ProceduralShapes(image_size=size, num_positions=4)
+    factors = data.sample_factors(300, np.random.default_rng(0))
+    whole = data._render(factors)                          # one pass, no chunks
+    np.testing.assert_array_equal(data.render(factors, chunk=7), whole)
+    assert whole.shape == (300, size, size, 1)
+    # the same sprite covers the same share of the image at every size (2x2 supersampling)
+    small = ProceduralShapes(image_size=24, num_positions=4)
+    np.testing.assert_allclose(whole.mean((1, 2, 3)), small.render(factors).mean((1, 2, 3)),
+                               atol=0.01)
+
+
 def test_factors_move_the_shape_as_documented():
     data = ProceduralShapes(image_size=24, num_positions=6)
     base = np.array([[1, 1, 0, 0, 0]])
