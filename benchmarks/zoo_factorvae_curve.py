@@ -4,7 +4,8 @@
 [--seed N] [--lr A] [--d-lr B] [--d-steps S] [--gamma-warmup W] [--beta-warmup W]` trains
 the check's FactorVAE (``ibtf.models.disentangle.zoo_checks``: latent 10,
 Bernoulli decoder, batch 64, Adam 1e-3, 5 discriminator steps) on all 3600 images and prints,
-every K epochs (56 steps each), one JSON line: steps, the metric (800 / 500 votes, L = 64), its
+every K epochs (56 steps each), one JSON line: steps, the metric (the check's: 10000 / 5000
+votes, L = 64, each image encoded once), its
 per-factor accuracy (shape, scale, orientation, x, y), the number of units with a global std
 above 0.5, and for each factor the largest share of one such unit's variance it explains
 (eta^2 = Var(E[z_d | factor]) / Var(z_d): near 1 when one unit holds the factor), the
@@ -98,8 +99,8 @@ def main(argv=None):
         history = zoo_checks._fit_images(model, images, block, args.seed + epochs,
                                          callbacks=callbacks).history
         epochs += block
-        score = factor_vae_score(model.encode, data, num_train=800, num_eval=500,
-                                 seed=args.seed)
+        score = factor_vae_score(model.encode, data, num_train=10_000, num_eval=5_000,
+                                 num_variance_estimate=10_000, seed=args.seed, table=True)
         codes = model.encode(images)
         used = codes.std(0) > 0.5
         shares = factor_shares(codes[:, used], factors)
