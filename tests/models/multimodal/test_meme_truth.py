@@ -134,3 +134,17 @@ def test_trained_meme_posteriors_carry_the_maximum_likelihood_information(traine
     reference = _maximum_likelihood_information(train)[index]
     ok, info = _within_two_se(_latent_information(model, test, index), reference)
     assert ok, info
+
+
+@pytest.mark.slow
+def test_trained_meme_cross_generation_matches_the_analytic_conditional(trained):
+    # MVAE's stated tolerance (test_truth.py): conditional means of b given a within 0.3 sd,
+    # covariances within 25% of their scale, from 6000 draws at each of 3 test points
+    truth, test, model, _ = trained
+    xa = test.inputs["a"][:3]
+    mean, cov = truth.conditional_b_given_a(xa)
+    samples = model.generate({"a": xa}, "b", num_samples=6000, sample_outputs=True)
+    sd = np.sqrt(np.diag(cov))
+    assert np.all(np.abs(samples.mean(0) - mean) < 0.3 * sd), (samples.mean(0) - mean) / sd
+    for i in range(len(xa)):
+        assert np.abs(np.cov(samples[:, i].T) - cov).max() < 0.25 * np.abs(cov).max(), i
