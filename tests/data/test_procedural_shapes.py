@@ -5,10 +5,13 @@ from ibtf.data.procedural_shapes import ProceduralShapes
 from ibtf.data.toy2d import curved_sheet, ring_of_gaussians
 
 
-def test_every_factor_combination_is_a_distinct_image():
-    data = ProceduralShapes(image_size=24, num_positions=6)
+@pytest.mark.parametrize("size", [24, 48])
+def test_every_factor_combination_is_a_distinct_image(size):
+    # Orientations span a quarter turn of elongated shapes (rectangle and ellipse repeat every
+    # half turn, the triangle every full turn), so no two orientation values look alike.
+    data = ProceduralShapes(image_size=size, num_positions=6)
     images, factors = data.dataset()
-    assert images.shape == (len(data), 24, 24, 1) and factors.shape == (len(data), 5)
+    assert images.shape == (len(data), size, size, 1) and factors.shape == (len(data), 5)
     assert images.min() >= 0 and images.max() <= 1
     flat = images.reshape(len(images), -1).round(4)
     assert len(np.unique(flat, axis=0)) == len(images)
