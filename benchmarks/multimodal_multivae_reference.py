@@ -5,13 +5,18 @@ Two environments: ibtf's (TensorFlow) and a comparison venv with PyTorch and Mul
 (``python3.11 -m venv VENV && VENV/bin/pip install multivae==1.0.3``). Files go to ``--dir``.
 
 1. ``python -m benchmarks.multimodal_multivae_reference export``          (ibtf's venv)
-   writes the digits pairing (``ibtf.data.digits_pairs(seed=0)``) as data.npz.
+   writes the digits pairing (``ibtf.data.digits_pairs(seed=0)``) as data.npz; with
+   ``--fraction F --seed S`` (F < 1) also the partially paired training set of the coherence
+   benchmark's cell (``with_paired_fraction(train, F, seed=S)``: rows, zeroed inputs, mask)
+   as data_fF_sS.npz.
 2. ``VENV/bin/python benchmarks/multimodal_multivae_reference.py train --seed S [--model M]``
    (MultiVae) trains MultiVae's MVAE (or MMVAE, MoPoE with their default configs; its
    default encoders 64-512-512 -> (mu, ln sigma^2), decoders 16-512-512-64 with Bernoulli
    logits, its trainer: Adam 1e-3, batch 64, 150 epochs, its 10-epoch KL warm-up for MVAE)
    and writes decoder means for a->b and b->a (one posterior draw, and the posterior mean)
-   and for 1000 prior draws, plus its initial weights.
+   and for 1000 prior draws, plus its initial weights. ``--fraction F`` (< 1) trains on
+   data_fF_sS.npz as MultiVae's ``IncompleteDataset`` (its masks say which modality a row
+   has; the same rows ibtf's models see).
    ``time --model M --steps S --threads T`` prints its training steps/s (a bare loop).
    ``steps`` instead writes its initial weights and the losses of 6 Adam steps on the first 64
    pairs with zero reparameterization noise and KL weight 0.25.
@@ -31,13 +36,21 @@ import sys
 WARMUP_BETA_STEP = 0.25     # KL weight of the step check (epoch 3, half-way: (3 - 1 + 0.5) / 10)
 
 
-def export(directory):
+def _fraction_file(directory, fraction, seed):
+    return os.path.join(directory, f"data_f{fraction:g}_s{seed}.npz")
+
+
+def export(directory, fraction=1.0, seed=0):
     import numpy as np
 
-    from ibtf.data import digits_pairs
+    from ibtf.data import digits_pairs, with_paired_fraction
     train, test = digits_pairs(seed=0)
     np.savez(os.path.join(directory, "data.npz"), train_a=train.inputs["a"],
              train_b=train.inputs["b"], test_a=test.inputs["a"], test_b=test.inputs["b"])
+    if fraction < 1:
+        part = with_paired_fraction(train, fraction, seed=seed)
+        np.savez(_fraction_file(directory, fraction, seed), train_a=part.inputs["a"],
+                 train_b=part.inputs["b"], train_mask=part.mask)
 
 
 def _multivae_model(seed, name="MVAE"):
@@ -77,9 +90,13 @@ def _torch_setup(directory, threads=1):
 
 def _dataset(data, split, count=None):
     import torch
-    from multivae.data.datasets.base import MultimodalBaseDataset
-    return MultimodalBaseDataset({m: torch.tensor(data[f"{split}_{m}"][:count])
-                                  for m in ("a", "b")})
+    from multivae.data.datasets.base import IncompleteDataset, MultimodalBaseDataset
+    arrays = {m: torch.tensor(data[f"{split}_{m}"][:count]) for m in ("a", "b")}
+    if f"{split}_mask" in data:     # rows with one modality: MultiVae's incomplete data set
+        mask = data[f"{split}_mask"][:count]
+        return IncompleteDataset(arrays, {m: torch.tensor(mask[:, i] > 0)
+                                          for i, m in enumerate(("a", "b"))})
+    return MultimodalBaseDataset(arrays)
 
 
 def _save_weights(model, path):
@@ -127,19 +144,21 @@ def time_steps(name, directory, steps, threads, batch=64):
                       "steps_per_s": steps / seconds}))
 
 
-def train(directory, seed, epochs, name="MVAE"):
+def train(directory, seed, epochs, name="MVAE", fraction=1.0):
     import time
 
     import numpy as np
     import torch
     from multivae.trainers import BaseTrainer, BaseTrainerConfig
     data = _torch_setup(directory)
+    train_data = np.load(_fraction_file(directory, fraction, seed)) if fraction < 1 else data
+    tag = f"_f{fraction:g}" if fraction < 1 else ""
     model = _multivae_model(seed, name)
     _save_weights(model, os.path.join(directory, f"multivae_init_s{seed}.npz"))
     config = BaseTrainerConfig(output_dir=os.path.join(directory, "runs"), num_epochs=epochs,
                                learning_rate=1e-3, per_device_train_batch_size=64,
                                seed=seed, no_cuda=True)
-    trainer = BaseTrainer(model, _dataset(data, "train"), training_config=config)
+    trainer = BaseTrainer(model, _dataset(train_data, "train"), training_config=config)
     start = time.time()
     trainer.train()
     seconds = time.time() - start
@@ -159,8 +178,8 @@ def train(directory, seed, epochs, name="MVAE"):
             z = torch.randn(1000, 16, generator=torch.Generator().manual_seed(0))
         for m in ("a", "b"):
             out[f"joint_{m}"] = torch.sigmoid(model.decoders[m](z).reconstruction).numpy()
-    np.savez(os.path.join(directory, f"multivae_{name.lower()}_s{seed}.npz"), **out)
-    print(json.dumps({"model": name, "seed": seed, "epochs": epochs,
+    np.savez(os.path.join(directory, f"multivae_{name.lower()}{tag}_s{seed}.npz"), **out)
+    print(json.dumps({"model": name, "f": fraction, "seed": seed, "epochs": epochs,
                       "train_s": round(seconds, 1),
                       "steps_per_s": round(epochs * len(trainer.train_loader) / seconds, 1)}))
 
@@ -269,12 +288,14 @@ def main(argv=None):
     parser.add_argument("--dir", default="multivae_reference", help="where files go")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=150)
+    parser.add_argument("--fraction", type=float, default=1.0,
+                        help="export, train: paired fraction f (< 1: rows with one modality)")
     args = parser.parse_args(argv)
     os.makedirs(args.dir, exist_ok=True)
     if args.mode == "export":
-        export(args.dir)
+        export(args.dir, args.fraction, args.seed)
     elif args.mode == "train":
-        train(args.dir, args.seed, args.epochs, args.model)
+        train(args.dir, args.seed, args.epochs, args.model, args.fraction)
     elif args.mode == "time":
         time_steps(args.model, args.dir, args.steps, args.threads)
     elif args.mode == "steps":

@@ -4,7 +4,8 @@
 [--seed N] [--lr A] [--d-lr B] [--d-steps S] [--gamma-warmup W] [--beta-warmup W]` trains
 the check's FactorVAE (``ibtf.models.disentangle.zoo_checks``: latent 10,
 Bernoulli decoder, batch 64, Adam 1e-3, 5 discriminator steps) on all 3600 images and prints,
-every K epochs (56 steps each), one JSON line: steps, the metric (800 / 500 votes, L = 64), its
+every K epochs (56 steps each), one JSON line: steps, the metric (the check's: 10000 / 5000
+votes, L = 64, each image encoded once), its
 per-factor accuracy (shape, scale, orientation, x, y), the number of units with a global std
 above 0.5, and for each factor the largest share of one such unit's variance it explains
 (eta^2 = Var(E[z_d | factor]) / Var(z_d): near 1 when one unit holds the factor), the
@@ -58,6 +59,11 @@ def main(argv=None):
                         help="steps trained as a plain VAE (gamma 0) before the gamma ramp")
     parser.add_argument("--positions", type=int, default=10,
                         help="x and y positions of the data (the check: 10)")
+    parser.add_argument("--image-size", type=int, default=24,
+                        help="image side in pixels (the check: 24; dSprites: 64)")
+    parser.add_argument("--conv-filters", default="32,32,64",
+                        help="encoder convolutions, comma-separated (Kim & Mnih at 64 px: "
+                             "32,32,64,64; the image side must divide by 2**count)")
     parser.add_argument("--beta-warmup", type=int, default=0,
                         help="steps of the linear KL-weight ramp from 0 to 1 (0: none)")
     args = parser.parse_args(argv)
@@ -69,11 +75,13 @@ def main(argv=None):
     from ibtf.models.disentangle import zoo_checks
     from ibtf.models.disentangle.factorvae import FactorVAE
     data = zoo_checks._shapes()
-    if args.positions != data.num_positions:
+    if args.positions != data.num_positions or args.image_size != data.image_size:
         from ibtf.data.procedural_shapes import ProceduralShapes
-        data = ProceduralShapes(image_size=data.image_size, num_positions=args.positions)
+        data = ProceduralShapes(image_size=args.image_size, num_positions=args.positions)
     images, factors = data.dataset()
-    networks = (dict(hidden_units=(256, 256)) if args.mlp else zoo_checks.FACTORVAE_NETWORKS)
+    filters = tuple(int(f) for f in args.conv_filters.split(",") if f.strip())
+    networks = (dict(hidden_units=(256, 256)) if args.mlp else
+                dict(zoo_checks.FACTORVAE_NETWORKS, conv_filters=filters))
     model = FactorVAE(data.image_shape, latent_dim=10, beta=1.0, gamma=args.gamma,
                       **networks, discriminator_units=(256, 256), discriminator_steps=args.d_steps,
                       seed=args.seed)
@@ -91,8 +99,8 @@ def main(argv=None):
         history = zoo_checks._fit_images(model, images, block, args.seed + epochs,
                                          callbacks=callbacks).history
         epochs += block
-        score = factor_vae_score(model.encode, data, num_train=800, num_eval=500,
-                                 seed=args.seed)
+        score = factor_vae_score(model.encode, data, num_train=10_000, num_eval=5_000,
+                                 num_variance_estimate=10_000, seed=args.seed, table=True)
         codes = model.encode(images)
         used = codes.std(0) > 0.5
         shares = factor_shares(codes[:, used], factors)
@@ -101,6 +109,7 @@ def main(argv=None):
             "lr": args.lr, "d_lr": args.d_lr, "d_steps": args.d_steps,
             "gamma_warmup": args.gamma_warmup, "gamma_delay": args.gamma_delay,
             "beta_warmup": args.beta_warmup, "positions": args.positions,
+            "image_size": args.image_size, "conv_filters": list(filters),
             "steps": epochs * (len(images) // 64), "metric": score.eval_accuracy,
             "per_factor": [round(float(a), 2) for a in score.per_factor],
             "units_std_above_0.5": int(used.sum()),

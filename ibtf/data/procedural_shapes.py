@@ -103,12 +103,18 @@ class ProceduralShapes:
     def _table(self):
         return self.render(self.all_factors())
 
-    def render(self, factors):
+    def render(self, factors, chunk=256):
         """Draws factor vectors as float32 images in [0, 1], shape [n, size, size, 1].
 
         Pixels are anti-aliased by 2x2 supersampling, so small moves change pixel values
-        smoothly rather than flipping whole pixels.
+        smoothly rather than flipping whole pixels. Drawn ``chunk`` images at a time (the
+        supersampled grids of a whole 64 px family would take gigabytes).
         """
+        factors = self._check_factors(factors)
+        parts = [self._render(factors[i:i + chunk]) for i in range(0, len(factors), chunk)]
+        return np.concatenate(parts) if parts else np.zeros((0, *self.image_shape), np.float32)
+
+    def _render(self, factors):
         shape, half, angle, cx, cy = self.factor_values(factors)
         sub = 2 * self.image_size
         grid = (np.arange(sub) + 0.5) / sub * 2.0 - 1.0

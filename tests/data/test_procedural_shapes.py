@@ -5,13 +5,29 @@ from ibtf.data.procedural_shapes import ProceduralShapes
 from ibtf.data.toy2d import curved_sheet, ring_of_gaussians
 
 
-def test_every_factor_combination_is_a_distinct_image():
-    data = ProceduralShapes(image_size=24, num_positions=6)
+@pytest.mark.parametrize("size", [24, 48])
+def test_every_factor_combination_is_a_distinct_image(size):
+    # Orientations span a quarter turn of elongated shapes (rectangle and ellipse repeat every
+    # half turn, the triangle every full turn), so no two orientation values look alike.
+    data = ProceduralShapes(image_size=size, num_positions=6)
     images, factors = data.dataset()
-    assert images.shape == (len(data), 24, 24, 1) and factors.shape == (len(data), 5)
+    assert images.shape == (len(data), size, size, 1) and factors.shape == (len(data), 5)
     assert images.min() >= 0 and images.max() <= 1
     flat = images.reshape(len(images), -1).round(4)
     assert len(np.unique(flat, axis=0)) == len(images)
+
+
+@pytest.mark.parametrize("size", [24, 48])
+def test_chunked_rendering_draws_the_same_images_at_any_size(size):
+    data = ProceduralShapes(image_size=size, num_positions=4)
+    factors = data.sample_factors(300, np.random.default_rng(0))
+    whole = data._render(factors)                          # one pass, no chunks
+    np.testing.assert_array_equal(data.render(factors, chunk=7), whole)
+    assert whole.shape == (300, size, size, 1)
+    # the same sprite covers the same share of the image at every size (2x2 supersampling)
+    small = ProceduralShapes(image_size=24, num_positions=4)
+    np.testing.assert_allclose(whole.mean((1, 2, 3)), small.render(factors).mean((1, 2, 3)),
+                               atol=0.01)
 
 
 def test_factors_move_the_shape_as_documented():

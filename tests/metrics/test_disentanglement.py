@@ -175,3 +175,25 @@ def test_factor_shares_of_pure_mixed_and_noise_units():
     assert shares[0, 3] > 0.999 and shares[0, [0, 1, 2, 4]].max() < 0.01
     assert abs(shares[1, 3] - 0.5) < 0.03 and abs(shares[1, 4] - 0.5) < 0.03   # equal halves
     assert shares[2].max() < 0.01
+
+
+def test_table_of_codes_gives_the_same_score_as_representing_every_vote():
+    # A deterministic representation of a finite family: representing each distinct image once
+    # and looking the codes up must give exactly the votes of representing every draw.
+    data = ProceduralShapes(image_size=16, num_positions=4)
+    weights = np.random.default_rng(3).normal(size=(256, 6))
+    calls = []
+
+    def represent(x):
+        calls.append(len(x))
+        return np.tanh(x.reshape(len(x), -1) @ weights)
+    direct = factor_vae_score(represent, data, num_train=60, num_eval=40,
+                              num_variance_estimate=300, seed=5)
+    direct_calls, calls[:] = sum(calls), []
+    looked_up = factor_vae_score(represent, data, num_train=60, num_eval=40,
+                                 num_variance_estimate=300, seed=5, table=True)
+    assert sum(calls) == len(data) < direct_calls
+    assert looked_up.eval_accuracy == direct.eval_accuracy
+    np.testing.assert_array_equal(looked_up.votes, direct.votes)
+    with pytest.raises(ValueError, match="all_factors"):
+        factor_vae_score(lambda x: x, FactorsAsObservations(), table=True)

@@ -23,6 +23,9 @@ Two protocols:
   every product); it did not close MoPoE's f = 0.25 joint gap (0.65 vs Glorot's 0.68, 3
   seeds), so the protocol's ``"MoPoE"``, MEME, Wyner and MMALI keep Keras's Glorot-uniform
   kernels, zero biases and softplus scales, with which their rows were measured.
+  ``"MoPoE-one"`` and ``"MoPoE-multivae-one"`` estimate MoPoE's reconstruction term as
+  MultiVae does, with one sampled subset per example (``subset_sampling="one"``; the same
+  objective in expectation).
 * ``"short"``: this package's earlier, faster setting: MLPs 64-128-128, a fixed number of
   optimizer steps (1500), beta annealed 0 -> 1 over the first third, MMVAE K = 8, logistic
   regression classifiers.
@@ -42,7 +45,8 @@ __all__ = ["PROTOCOLS", "MODELS", "register_model", "build", "train", "make_clas
 
 # models whose multivae-protocol networks are MultiVae's: (mu, ln sigma^2) experts and
 # PyTorch's nn.Linear initialisation (the others keep Glorot weights and softplus scales)
-_TORCH_LIKE = ("MVAE", "MMVAE", "MMVAE-normal", "MoPoE-multivae", "MoPoE-multivae-allprior")
+_TORCH_LIKE = ("MVAE", "MMVAE", "MMVAE-normal", "MoPoE-multivae", "MoPoE-multivae-allprior",
+               "MoPoE-multivae-one")
 
 PROTOCOLS = {
     "multivae": {"hidden": (512, 512), "latent_dim": 16, "learning_rate": 1e-3, "batch": 64,
@@ -95,6 +99,11 @@ def _register_defaults():
     # every product
     register_model("MoPoE-multivae", _vae(MoPoE, prior_expert="full"))
     register_model("MoPoE-multivae-allprior", _vae(MoPoE, prior_expert=True))
+    # MultiVae's estimator: one sampled subset per example (``subset_sampling="one"``), with
+    # this package's networks ("MoPoE-one") and with MultiVae's ("MoPoE-multivae-one": its
+    # MoPoE in every respect)
+    register_model("MoPoE-one", _vae(MoPoE, subset_sampling="one"))
+    register_model("MoPoE-multivae-one", _vae(MoPoE, prior_expert="full", subset_sampling="one"))
     # the protocol's supervision weight (multivae: 10, as MEME's released image-image code)
     register_model("MEME", _vae(MEME, num_pseudo_samples=32))
     # gamma = 1: the paper's bound

@@ -1,6 +1,7 @@
 """MEME against the closed forms of bimodal linear-Gaussian data."""
 import numpy as np
 import pytest
+from sklearn.decomposition import FactorAnalysis
 
 from ibtf._keras import keras, tf
 from ibtf.data import linear_gaussian_bimodal
@@ -39,6 +40,35 @@ def test_closed_form_information_matches_monte_carlo():
         truth.marginal_log_likelihood(xa, "c")
 
 
+def _maximum_likelihood_information(data):
+    """I(x_a; z) and I(x_b; z) of the maximum-likelihood linear-Gaussian model of ``data``.
+
+    MEME with affine experts and decoders, learned per-dimension likelihood scales and d = 2 is
+    a factor-analysis model x = W z + diag(psi)^(1/2) eps, z ~ N(0, I_2), so the best it can
+    reach on a finite training set is the factor-analysis maximum-likelihood fit of that set
+    (scikit-learn's, independent of ibtf), whose I(x_m; z) = 1/2 ln det(I + W_m psi_m^-1 W_m^T)
+    differs from the generating model's by the sampling error of the data."""
+    x = np.concatenate([data.inputs["a"], data.inputs["b"]], 1).astype(np.float64)
+    fit = FactorAnalysis(n_components=2, tol=1e-8, max_iter=20000).fit(x)
+    w, psi = fit.components_, fit.noise_variance_
+    da = data.inputs["a"].shape[1]
+    return [0.5 * np.linalg.slogdet(np.eye(2) + (w[:, part] / psi[part]) @ w[:, part].T)[1]
+            for part in (slice(0, da), slice(da, None))]
+
+
+def test_maximum_likelihood_reference_is_unbiased_for_the_closed_form():
+    # Over fresh 4000-pair training sets the maximum-likelihood I(x_m; z) scatters around the
+    # closed form (sd ~0.05 nats for b), so a model trained on one set is checked against that
+    # set's maximum-likelihood value, and the reference itself against the closed form here.
+    truth = linear_gaussian_bimodal(seed=0)
+    fits = np.array([_maximum_likelihood_information(truth.sample(4000, seed=100 + i))
+                     for i in range(20)])
+    for values, key in zip(fits.T, "ab"):
+        se = values.std() / np.sqrt(len(values))
+        assert abs(values.mean() - truth.latent_information(key)) < 2 * se, (key, values.mean())
+        assert values.std() < 0.1, (key, values.std())
+
+
 @pytest.fixture(scope="module")
 def trained():
     """MEME trained on 4000 pairs (affine experts and decoders, learned likelihood scales,
@@ -51,8 +81,9 @@ def trained():
     benchmarks/multimodal_meme_drift.py), and b's
     scales then cross a nearly flat direction of the likelihood slowly, hence the 1200 epochs
     at 3e-3 (benchmarks/results/multimodal.md, section 1d). About 30 minutes on 2 shared CPU
-    cores. The same schedule on seeds 1 and 2 gives I(x_b; z) = 3.310 and 3.262 (exact 3.421,
-    se 0.045): seed 2 is 0.02 nats beyond this tolerance, the other checks hold on all three."""
+    cores. Seeds 0, 1 and 2 of this schedule give I(x_b; z) = 3.399, 3.310 and 3.262 (se
+    0.045): around the maximum-likelihood model of these 4000 pairs (3.326), not the generating
+    model's 3.421, which this training set's sampling error puts 2 sd away."""
     truth = linear_gaussian_bimodal(seed=0)
     train, test = truth.sample(4000, seed=1), truth.sample(500, seed=2)
     keras.utils.set_random_seed(0)
@@ -63,17 +94,17 @@ def trained():
     for rate, epochs in ((1e-2, 100), (3e-3, 1200), (1e-3, 100)):
         model.optimizer.learning_rate.assign(rate)
         model.fit(train.as_dict(), epochs=epochs, batch_size=250, verbose=0)
-    return truth, test, model
+    return truth, test, model, train
 
 
-def _within_two_se(values, exact, slack=0.0):
+def _within_two_se(values, exact):
     se = values.std() / np.sqrt(len(values))
-    return abs(values.mean() - exact) < 2 * se + slack, (values.mean(), exact, se)
+    return abs(values.mean() - exact) < 2 * se, (values.mean(), exact, se)
 
 
 @pytest.mark.slow
 def test_trained_meme_matches_mutual_information_and_marginals(trained):
-    truth, test, model = trained
+    truth, test, model, _ = trained
     joint = model.log_likelihood(test.as_dict(), num_samples=1000)
     marg = [model.log_likelihood({k: test.inputs[k]}, num_samples=1000) for k in "ab"]
     for values, key in zip(marg, "ab"):
@@ -94,17 +125,26 @@ def _latent_information(model, test, index):
 
 
 @pytest.mark.slow
-def test_trained_meme_posterior_of_a_carries_the_exact_information(trained):
-    # I(x_a; z) = E KL(q(z|x_a) || p(z)), invariant to reparameterising z
-    truth, test, model = trained
-    ok, info = _within_two_se(_latent_information(model, test, 0), truth.latent_information("a"),
-                              slack=0.05)
+@pytest.mark.parametrize("index", [0, 1], ids=["a", "b"])
+def test_trained_meme_posteriors_carry_the_maximum_likelihood_information(trained, index):
+    # I(x_m; z) = E KL(q(z|x_m) || p(z)), invariant to reparameterising z, against the
+    # factor-analysis maximum-likelihood model of the same training pairs (for b: 3.326, where
+    # the generating model has 3.421; the three seeds of results/multimodal.md 1d average 3.324)
+    truth, test, model, train = trained
+    reference = _maximum_likelihood_information(train)[index]
+    ok, info = _within_two_se(_latent_information(model, test, index), reference)
     assert ok, info
 
 
 @pytest.mark.slow
-def test_trained_meme_posterior_of_b_carries_the_exact_information(trained):
-    truth, test, model = trained
-    ok, info = _within_two_se(_latent_information(model, test, 1), truth.latent_information("b"),
-                              slack=0.05)
-    assert ok, info
+def test_trained_meme_cross_generation_matches_the_analytic_conditional(trained):
+    # MVAE's stated tolerance (test_truth.py): conditional means of b given a within 0.3 sd,
+    # covariances within 25% of their scale, from 6000 draws at each of 3 test points
+    truth, test, model, _ = trained
+    xa = test.inputs["a"][:3]
+    mean, cov = truth.conditional_b_given_a(xa)
+    samples = model.generate({"a": xa}, "b", num_samples=6000, sample_outputs=True)
+    sd = np.sqrt(np.diag(cov))
+    assert np.all(np.abs(samples.mean(0) - mean) < 0.3 * sd), (samples.mean(0) - mean) / sd
+    for i in range(len(xa)):
+        assert np.abs(np.cov(samples[:, i].T) - cov).max() < 0.25 * np.abs(cov).max(), i

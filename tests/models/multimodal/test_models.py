@@ -101,6 +101,42 @@ def test_missing_modality_values_do_not_matter():
     assert np.isfinite(loss).all()
 
 
+def test_one_subset_sampling_averages_to_the_all_subset_loss():
+    # MultiVae's MoPoE estimator ("one": a sampled subset per example) has the stratified
+    # estimator's expectation. With zero Gaussian noise, forcing the uniform draw to 1/6, 1/2,
+    # 5/6 picks subsets 0, 1, 2 of a fully observed example (weights 1/3 each; a row with one
+    # modality has a single usable subset whatever the draw): the mean of the three losses is
+    # the all-subset loss exactly. Random draws average to it within 4 standard errors.
+    from unittest import mock
+
+    from ibtf.layers.base import Bottleneck
+    data = _data()
+    every, one = _make("mopoe"), _make("mopoe", subset_sampling="one")
+    every._ensure_built(), one._ensure_built()
+    xs, mask = every._unpack(data)
+    one.set_weights(every.get_weights())
+    zeros = lambda self, shape, dtype=tf.float32, seed=None: tf.zeros(shape, dtype)  # noqa: E731
+    with mock.patch.object(Bottleneck, "standard_normal", zeros):
+        reference, terms = every.objective(xs, mask)
+        forced = []
+        for u in (1 / 6, 1 / 2, 5 / 6):
+            fill = lambda self, shape, dtype=tf.float32, u=u: tf.fill(shape, tf.cast(u, dtype))  # noqa: E731,E501
+            with mock.patch.object(Bottleneck, "uniform", fill):
+                forced.append(one.objective(xs, mask))
+        draws = np.array([float(one.objective(xs, mask)[0]) for _ in range(30)])
+    np.testing.assert_allclose(np.mean([float(f[0]) for f in forced]), float(reference),
+                               rtol=1e-5)
+    per_example = np.mean([f[1]["recon_nats"].numpy() for f in forced], 0)
+    np.testing.assert_allclose(per_example, terms["recon_nats"].numpy(), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(forced[0][1]["rate_nats"], terms["rate_nats"], rtol=1e-6)
+    # the forced subsets differ (else the check above is empty) and the random mean agrees
+    assert np.ptp([float(f[0]) for f in forced]) > 1e-3
+    assert abs(draws.mean() - float(reference)) < 4 * draws.std() / np.sqrt(len(draws))
+    assert MoPoE.from_config(one.get_config()).subset_sampling == "one"
+    with pytest.raises(ValueError, match="subset_sampling="):
+        _make("mopoe", subset_sampling="some")
+
+
 # XLA compilation costs 15-40 s per model on 2 shared CPU cores: MMVAE (its own DReG step)
 # runs by default, the others with the slow suite.
 @pytest.mark.parametrize("key", ["mmvae", pytest.param("mvae", marks=pytest.mark.slow),

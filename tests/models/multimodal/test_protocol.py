@@ -71,6 +71,12 @@ def test_multivae_protocol_mopoe_puts_the_prior_expert_in_the_full_product_only(
     assert protocol.build("MoPoE-multivae", "multivae").fusion.prior_expert == "full"
     assert protocol.build("MoPoE-multivae-allprior", "multivae").fusion.prior_expert is True
     assert protocol.build("MoPoE", "multivae").fusion.prior_expert is True
+    # MultiVae's one-subset-per-example estimator, opt-in
+    assert protocol.build("MoPoE", "multivae").subset_sampling == "all"
+    assert protocol.build("MoPoE-one", "multivae").subset_sampling == "one"
+    full = protocol.build("MoPoE-multivae-one", "multivae")
+    assert (full.subset_sampling, full.fusion.prior_expert) == ("one", "full")
+    assert {m.init for m in full.modality_layers} == {"fan_in_uniform"}
 
 
 def test_fan_in_uniform_init_is_pytorchs_linear_default():
