@@ -38,6 +38,14 @@ the rate it promises on whole photos is the file's; one run at a time:
     python -m benchmarks.codecs_pretrain --export runs/q2/last --lambda-d 1600 \\
         --to ibtf/models/codecs/pretrained/q2
 
+Phase 4 (the shipped weights since 2026-12-06): the phase-3 runs resumed from their state
+(weights and Adam moments) with more steps, the same command with a larger ``--steps``:
+
+    nice -n 10 python -m benchmarks.codecs_pretrain --lambda-d 1600 ...phase 3's flags... \
+        --steps 2200 --decay-step 2450 --minutes 42 --out runs/q2      # no decay reached
+    nice -n 10 python -m benchmarks.codecs_pretrain --lambda-d 250 ...phase 3's flags... \
+        --steps 2000 --decay-step 1850 --minutes 34 --out runs/q1
+
 Settings and logs of the shipped models: ``benchmarks/results/codecs_pretrain.md``.
 """
 import argparse

@@ -11,6 +11,9 @@ two libraries alternate within each round (which goes first alternates between r
 both see the same load; the table gives the medians over rounds, the median of the per-round
 ratios, and the load average seen.
 
+A variant's name (``MoPoE-one``) is timed against MultiVae's model of its first part
+(``MoPoE``).
+
 Usage: python -m benchmarks.multimodal_multivae_speed --multivae-python VENV/bin/python
        [--rounds 3] [--steps 200] [--threads 1] [--models MVAE MMVAE MoPoE]
 (the comparison venv: ``python3.11 -m venv VENV && VENV/bin/pip install multivae==1.0.3``).
@@ -63,14 +66,15 @@ def compare(args):
     rows = []
     for r in range(args.rounds):
         for name in args.models:
-            common = ["--model", name, "--steps", str(args.steps), "--threads",
-                      str(args.threads)]
-            order = [("ibtf", ours), ("multivae", theirs)]
+            common = ["--steps", str(args.steps), "--threads", str(args.threads)]
+            order = [("ibtf", ours + ["--model", name] + common),
+                     ("multivae", theirs + ["--model", name.split("-")[0]] + common)]
             if r % 2:
                 order.reverse()
             for library, command in order:
                 load = os.getloadavg()[0]
-                row = _run(command + common)
+                row = _run(command)
+                row["model"] = name
                 row.update({"round": r, "load_before": load, "load_after": os.getloadavg()[0]})
                 rows.append(row)
                 print(json.dumps(row), flush=True)
