@@ -19,7 +19,8 @@ Two environments: ibtf's (TensorFlow) and a comparison venv with PyTorch and Mul
    has; the same rows ibtf's models see).
    ``time --model M --steps S --threads T`` prints its training steps/s (a bare loop).
    ``steps`` instead writes its initial weights and the losses of 6 Adam steps on the first 64
-   pairs with zero reparameterization noise and KL weight 0.25.
+   pairs with zero reparameterization noise and KL weight 0.25 (``--model MMVAE``: its DReG
+   surrogate per example, zero Laplace noise).
 3. ``python -m benchmarks.multimodal_multivae_reference judge FILES``      (ibtf's venv)
    scores the dumps with the protocol's SVM judges (the numbers of the benchmark table).
    ``compare`` loads the weights of step 2's ``steps`` into ibtf's protocol MVAE and repeats
@@ -184,23 +185,33 @@ def train(directory, seed, epochs, name="MVAE", fraction=1.0):
                       "steps_per_s": round(epochs * len(trainer.train_loader) / seconds, 1)}))
 
 
-def steps(directory):
-    import multivae.models.mvae.mvae_model as mvae_module
+def steps(directory, name="MVAE"):
     import torch
     data = _torch_setup(directory)
-    mvae_module.rsample_from_gaussian = lambda mu, log_var, **kwargs: mu    # zero noise
-    model = _multivae_model(0)
-    _save_weights(model, os.path.join(directory, "multivae_step_weights.npz"))
+    if name == "MMVAE":     # zero noise: its Laplace draws are the experts' locations
+        from torch.distributions import Laplace
+        Laplace.rsample = lambda self, sample_shape=torch.Size(): self.loc.expand(
+            torch.Size(sample_shape) + self.loc.shape)
+    else:
+        import multivae.models.mvae.mvae_model as mvae_module
+        mvae_module.rsample_from_gaussian = lambda mu, log_var, **kwargs: mu    # zero noise
+    model = _multivae_model(0, name)
+    tag = "" if name == "MVAE" else f"_{name.lower()}"
+    _save_weights(model, os.path.join(directory, f"multivae_step_weights{tag}.npz"))
     batch = _dataset(data, "train", 64)
     optimizer = torch.optim.Adam(model.parameters(), 1e-3)
     losses = []
     for _ in range(6):
-        loss = model(batch, epoch=3, batch_ratio=0.5).loss    # beta = 0.25
-        losses.append(float(loss))
+        if name == "MMVAE":
+            # its loss is the DReG surrogate summed over the batch: per example here
+            loss = model(batch).loss / 64.0
+        else:
+            loss = model(batch, epoch=3, batch_ratio=0.5).loss    # beta = 0.25
+        losses.append(float(loss.detach()))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    with open(os.path.join(directory, "multivae_step_losses.json"), "w") as f:
+    with open(os.path.join(directory, f"multivae_step_losses{tag}.json"), "w") as f:
         json.dump(losses, f)
     print(json.dumps({"multivae_losses": losses}))
 
@@ -228,7 +239,7 @@ def load_multivae_weights(model, path):
             layer.bias.assign(w[f"decoders.{n}.{key}.bias"])
 
 
-def compare(directory):
+def compare(directory, name="MVAE"):
     from unittest import mock
 
     import numpy as np
@@ -237,22 +248,38 @@ def compare(directory):
     from ibtf.layers.base import Bottleneck
     from ibtf.models.multimodal import protocol
     data = np.load(os.path.join(directory, "data.npz"))
-    model = protocol.build("MVAE", "multivae", 0)
+    tag = "" if name == "MVAE" else f"_{name.lower()}"
+    model = protocol.build(name, "multivae", 0)
     model._ensure_built()
-    load_multivae_weights(model, os.path.join(directory, "multivae_step_weights.npz"))
+    weights = os.path.join(directory, f"multivae_step_weights{tag}.npz")
+    load_multivae_weights(model, weights)
+    if name == "MMVAE":
+        model.prior_raw_scale.assign(np.load(weights)["prior_log_var"][0])
     model.compile(keras.optimizers.Adam(1e-3, epsilon=1e-8))     # PyTorch's Adam epsilon
-    model.beta = WARMUP_BETA_STEP
-    batch = {"a": data["train_a"][:64], "b": data["train_b"][:64]}
+    if name == "MVAE":
+        model.beta = WARMUP_BETA_STEP
+    batch = {"a": data["train_a"][:64], "b": data["train_b"][:64],
+             "mask": np.ones((64, 2), np.float32)}
     zeros = lambda self, shape, dtype=tf.float32, seed=None: tf.zeros(shape, dtype)  # noqa: E731
+    # U = 1/2 is a standard Laplace's median: zero Laplace noise
+    half = lambda self, shape, dtype=tf.float32: tf.fill(shape, tf.cast(0.5, dtype))  # noqa: E731
     losses = []
-    with mock.patch.object(Bottleneck, "standard_normal", zeros):
+    with mock.patch.object(Bottleneck, "standard_normal", zeros), \
+            mock.patch.object(Bottleneck, "uniform", half):
         for _ in range(6):
             xs, mask = model._unpack(batch)
+            if name == "MMVAE":
+                # MultiVae's loss value is the DReG surrogate -(1/M) sum_m sum_k w~ ln w
+                log_w, _, _ = model._log_weights(xs, mask)
+                _, w = model._bound(log_w, mask)
+                losses.append(float(-tf.reduce_mean(tf.reduce_sum(w * log_w, [0, 1]))))
+                model.train_step(batch)
+                continue
             with tf.GradientTape() as tape:
                 loss, _ = model.objective(xs, mask)
             losses.append(float(loss))
             model.minimize(loss, tape)
-    with open(os.path.join(directory, "multivae_step_losses.json")) as f:
+    with open(os.path.join(directory, f"multivae_step_losses{tag}.json")) as f:
         reference = json.load(f)
     gap = float(np.max(np.abs(np.array(losses) - reference) / np.abs(reference)))
     print(json.dumps({"ibtf_losses": losses, "multivae_losses": reference,
@@ -281,7 +308,7 @@ def main(argv=None):
     parser.add_argument("mode", choices=["export", "train", "steps", "compare", "judge",
                                          "time"])
     parser.add_argument("--model", default="MVAE", choices=["MVAE", "MMVAE", "MoPoE"],
-                        help="train, time: MultiVae's model")
+                        help="train, time, steps, compare (MVAE, MMVAE): MultiVae's model")
     parser.add_argument("--steps", type=int, default=200, help="time: timed steps")
     parser.add_argument("--threads", type=int, default=1, help="time: torch threads")
     parser.add_argument("files", nargs="*", help="judge: the dumps written by train")
@@ -299,9 +326,9 @@ def main(argv=None):
     elif args.mode == "time":
         time_steps(args.model, args.dir, args.steps, args.threads)
     elif args.mode == "steps":
-        steps(args.dir)
+        steps(args.dir, args.model)
     elif args.mode == "compare":
-        compare(args.dir)
+        compare(args.dir, args.model)
     else:
         judge(args.files)
 
