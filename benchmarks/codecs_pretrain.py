@@ -41,9 +41,9 @@ the rate it promises on whole photos is the file's; one run at a time:
 Phase 4 (the shipped weights since 2026-12-06): the phase-3 runs resumed from their state
 (weights and Adam moments) with more steps, the same command with a larger ``--steps``:
 
-    nice -n 10 python -m benchmarks.codecs_pretrain --lambda-d 1600 ...phase 3's flags... \
+    nice -n 10 python -m benchmarks.codecs_pretrain --lambda-d 1600 ...phase 3's flags... \\
         --steps 2900 --decay-step 2750 --minutes 60 --out runs/q2
-    nice -n 10 python -m benchmarks.codecs_pretrain --lambda-d 250 ...phase 3's flags... \
+    nice -n 10 python -m benchmarks.codecs_pretrain --lambda-d 250 ...phase 3's flags... \\
         --steps 2000 --decay-step 1850 --minutes 34 --out runs/q1
 
 Settings and logs of the shipped models: ``benchmarks/results/codecs_pretrain.md``.
