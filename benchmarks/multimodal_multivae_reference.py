@@ -216,27 +216,226 @@ def steps(directory, name="MVAE"):
     print(json.dumps({"multivae_losses": losses}))
 
 
-def load_multivae_weights(model, path):
-    """Copies a MultiVae MVAE state dict (npz) into ibtf's protocol MVAE (same layer sizes)."""
+NOISE_STEPS = 6       # Adam steps of the noisy MMVAE step check
+NOISE_SEED = 1        # its numpy noise draws
+
+
+def _noise_rows(count, fraction):
+    """The check's 64 rows: the first 64 pairs (f = 1), or 64 rows spread evenly over the
+    partially paired training set (f < 1: paired rows and rows with a or b alone)."""
+    import numpy as np
+    return np.arange(64) if fraction >= 1 else np.linspace(0, count - 1, 64).astype(int)
+
+
+def _noise_tag(fraction):
+    return "" if fraction >= 1 else f"_f{fraction:g}"
+
+
+def noise_steps(directory, fraction=1.0, seed=0):
+    """MultiVae's MMVAE (its default config, seed-0 weights) for ``NOISE_STEPS`` Adam steps on
+    64 rows with K = 10 *real* Laplace draws: the standard-uniform draws behind them are drawn
+    here in numpy ([step, modality, K, 64, d]) and saved, so that ``noise-compare`` feeds ibtf
+    the same draws. The standard Laplace draws eps are made here (in float64, then float32)
+    and both models compute z = loc + scale * eps from the same eps (an inverse CDF evaluated
+    in float32 by each library differs in the tails by up to 1e-3, which Adam's first,
+    sign-like step turns into different weights). Writes the weights, the draws, the losses
+    (its DReG surrogate per example) and every parameter's gradient at every step."""
+    import numpy as np
+    import torch
+    from torch.distributions import Laplace
+    data = _torch_setup(directory)
+    train_data = np.load(_fraction_file(directory, fraction, seed)) if fraction < 1 else data
+    rows = _noise_rows(len(train_data["train_a"]), fraction)
+    subset = {key: train_data[key][rows] for key in train_data.files if key.startswith("train")}
+    k, d = 10, 16
+    eps = np.random.default_rng(NOISE_SEED).laplace(
+        size=(NOISE_STEPS, 2, k, 64, d)).astype(np.float32)
+    calls = iter(range(2 * NOISE_STEPS))
+
+    def rsample(self, sample_shape=torch.Size()):
+        """torch's Laplace.rsample with the saved draws (modality a, then b, per step)."""
+        i = next(calls)
+        e = torch.from_numpy(eps[i // 2, i % 2])
+        if tuple(e.shape) != tuple(torch.Size(sample_shape) + self.loc.shape):
+            raise ValueError(f"draw shape {tuple(e.shape)} for {tuple(self.loc.shape)}")
+        return self.loc + self.scale * e
+
+    Laplace.rsample = rsample
+    model = _multivae_model(0, "MMVAE")
+    tag = _noise_tag(fraction)
+    _save_weights(model, os.path.join(directory, f"multivae_noise_weights{tag}.npz"))
+    np.savez(os.path.join(directory, f"multivae_noise_draws{tag}.npz"), laplace=eps,
+             rows=rows)
+    batch = _dataset(subset, "train")
+    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+    losses, grads = [], {}
+    for step in range(NOISE_STEPS):
+        loss = model(batch).loss / 64.0     # its DReG surrogate, summed over the batch
+        losses.append(float(loss.detach()))
+        optimizer.zero_grad()
+        loss.backward()
+        for name, p in model.named_parameters():
+            if p.grad is not None:
+                grads[f"{step}:{name}"] = p.grad.detach().numpy().copy()
+        optimizer.step()
+    np.savez(os.path.join(directory, f"multivae_noise_grads{tag}.npz"), **grads)
+    with open(os.path.join(directory, f"multivae_noise_losses{tag}.json"), "w") as f:
+        json.dump(losses, f)
+    print(json.dumps({"multivae_losses": losses}))
+
+
+def _torch_adam(lr=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    """apply_gradients with PyTorch's Adam update: epsilon added to sqrt(v / (1 - beta_2^t)).
+    Keras's Adam adds it to sqrt(v) before the bias correction, an effective epsilon
+    1 / sqrt(1 - beta_2^t) times larger (31.6 at step 1), which changes the first steps of
+    parameters whose gradients are below ~1e-6."""
+    from ibtf._keras import tf
+    state, count = {}, [0]
+
+    def apply(grads_and_vars, *args, **kwargs):
+        count[0] += 1
+        t = count[0]
+        for g, v in grads_and_vars:
+            if g is None:
+                continue
+            m, s = state.setdefault(id(v), (tf.Variable(tf.zeros_like(v)),
+                                            tf.Variable(tf.zeros_like(v))))
+            m.assign(beta_1 * m + (1 - beta_1) * g)
+            s.assign(beta_2 * s + (1 - beta_2) * tf.square(g))
+            denom = tf.sqrt(s) / (1 - beta_2 ** t) ** 0.5 + epsilon
+            v.assign_sub(lr / (1 - beta_1 ** t) * m / denom)
+
+    return apply
+
+
+def noise_compare(directory, fraction=1.0, dreg=True, keras_adam=False):
+    """ibtf's protocol MMVAE from MultiVae's weights, fed ``noise-steps``' Laplace draws, for
+    the same ``NOISE_STEPS`` Adam steps: per step the largest relative difference of the loss
+    and of any parameter's gradient (|g - g_ref| / |g_ref|) against MultiVae's. ibtf's
+    gradients are applied with PyTorch's Adam update (``_torch_adam``), so later steps read
+    the estimator and not the two libraries' epsilon placement; ``keras_adam`` uses Keras's
+    Adam (epsilon 1e-8) instead. ``dreg=False`` (a control: ibtf's plain IWAE-looser
+    gradients) shows how large a difference in the encoder's estimator reads."""
+    from unittest import mock
+
     import numpy as np
 
+    from ibtf._keras import keras, tf
+    from ibtf.layers.base import Bottleneck
+    from ibtf.layers.fusion import MixtureOfExperts
+    from ibtf.models.multimodal import protocol
+    data = np.load(os.path.join(directory, "data.npz"))
+    tag = _noise_tag(fraction)
+    draws = np.load(os.path.join(directory, f"multivae_noise_draws{tag}.npz"))
+    reference = np.load(os.path.join(directory, f"multivae_noise_grads{tag}.npz"))
+    with open(os.path.join(directory, f"multivae_noise_losses{tag}.json")) as f:
+        reference_losses = json.load(f)
+    if fraction < 1:
+        part = np.load(_fraction_file(directory, fraction, 0))
+        rows = draws["rows"]
+        batch = {"a": part["train_a"][rows], "b": part["train_b"][rows],
+                 "mask": part["train_mask"][rows].astype(np.float32)}
+    else:
+        batch = {"a": data["train_a"][:64], "b": data["train_b"][:64],
+                 "mask": np.ones((64, 2), np.float32)}
+    model = protocol.build("MMVAE", "multivae", 0)
+    model.dreg = dreg
+    model._ensure_built()
+    load_multivae_weights(model, os.path.join(directory, f"multivae_noise_weights{tag}.npz"))
+    model.compile(keras.optimizers.Adam(1e-3, epsilon=1e-8))
+    step = [0]
+
+    def fixed_laplace(self, shape, dtype=tf.float32):
+        e = draws["laplace"][step[0]].transpose(1, 0, 2, 3)      # [K, M, B, d]
+        if tuple(int(n) for n in shape) != e.shape:
+            raise ValueError(f"asked for {shape}, the draws are {e.shape}")
+        return tf.constant(e, dtype)
+
+    def no_draw(self, *args, **kwargs):
+        raise AssertionError("the MMVAE drew noise other than its experts' Laplace draws")
+
+    captured = {}
+    apply = model.optimizer.apply_gradients if keras_adam else _torch_adam()
+
+    def capture(grads_and_vars, *args, **kwargs):
+        pairs = list(grads_and_vars)
+        captured.update({id(v): g.numpy() for g, v in pairs if g is not None})
+        return apply(pairs, *args, **kwargs)
+
+    model.optimizer.apply_gradients = capture
+    pairs = weight_pairs(model)
+    rows = []
+    with mock.patch.object(MixtureOfExperts, "location_scale_noise", fixed_laplace), \
+            mock.patch.object(Bottleneck, "uniform", no_draw), \
+            mock.patch.object(Bottleneck, "standard_normal", no_draw):
+        for s in range(NOISE_STEPS):
+            step[0] = s
+            xs, mask = model._unpack(batch)
+            log_w, _, _ = model._log_weights(xs, mask)
+            _, w = model._bound(log_w, mask)
+            loss = float(-tf.reduce_mean(tf.reduce_sum(w * log_w, [0, 1])))
+            captured.clear()
+            model.train_step(batch)
+            gaps = {}
+            for variable, keys in pairs:
+                ref = as_ibtf({key: reference[f"{s}:{key}"] for key in keys}, keys)
+                gaps[keys[0]] = float(np.linalg.norm(captured[id(variable)] - ref)
+                                      / max(np.linalg.norm(ref), 1e-30))
+            worst = max(gaps, key=gaps.get)
+            enc = max(v for key, v in gaps.items() if key.startswith("encoders"))
+            dec = max(v for key, v in gaps.items() if not key.startswith("encoders"))
+            rows.append({"step": s, "ibtf_loss": loss, "multivae_loss": reference_losses[s],
+                         "loss_relative_difference":
+                             abs(loss - reference_losses[s]) / abs(reference_losses[s]),
+                         "max_gradient_relative_difference": gaps[worst],
+                         "worst_parameter": worst, "encoder_max": enc,
+                         "decoder_and_prior_max": dec})
+    for row in rows:
+        print(json.dumps({"fraction": fraction, "dreg": dreg, "keras_adam": keras_adam,
+                          **row}))
+    return rows
+
+
+def weight_pairs(model):
+    """(ibtf variable, MultiVae state-dict keys) for ibtf's protocol MVAE / MMVAE: one key, or
+    two (the expert head: MultiVae's embedding and log_var layers side by side)."""
     from ibtf._keras import keras
-    w = np.load(path)
+    pairs = []
     for mod in model.modality_layers:
         n = mod.name
         dense = [layer for layer in mod.encoder.layers if isinstance(layer, keras.layers.Dense)]
         for layer, key in zip(dense, ("layers.0.0", "layers.1.0")):
-            layer.kernel.assign(w[f"encoders.{n}.{key}.weight"].T)
-            layer.bias.assign(w[f"encoders.{n}.{key}.bias"])
+            pairs += [(layer.kernel, [f"encoders.{n}.{key}.weight"]),
+                      (layer.bias, [f"encoders.{n}.{key}.bias"])]
         head = mod.expert.params
-        head.kernel.assign(np.concatenate([w[f"encoders.{n}.embedding.weight"].T,
-                                           w[f"encoders.{n}.log_var.weight"].T], 1))
-        head.bias.assign(np.concatenate([w[f"encoders.{n}.embedding.bias"],
-                                         w[f"encoders.{n}.log_var.bias"]]))
+        pairs += [(head.kernel, [f"encoders.{n}.embedding.weight", f"encoders.{n}.log_var.weight"]),
+                  (head.bias, [f"encoders.{n}.embedding.bias", f"encoders.{n}.log_var.bias"])]
         dense = [layer for layer in mod.decoder.layers if isinstance(layer, keras.layers.Dense)]
         for layer, key in zip(dense, ("net.0", "net.2", "net.4")):
-            layer.kernel.assign(w[f"decoders.{n}.{key}.weight"].T)
-            layer.bias.assign(w[f"decoders.{n}.{key}.bias"])
+            pairs += [(layer.kernel, [f"decoders.{n}.{key}.weight"]),
+                      (layer.bias, [f"decoders.{n}.{key}.bias"])]
+    if getattr(model, "learn_prior", False):
+        pairs.append((model.prior_raw_scale, ["prior_log_var"]))
+    return pairs
+
+
+def as_ibtf(arrays, keys):
+    """MultiVae arrays (a state dict or gradients) for ``keys`` in ibtf's layout: torch's
+    [out, in] kernels transposed, the expert head's two layers concatenated, the prior's
+    [1, d] row flattened."""
+    import numpy as np
+    parts = [arrays[k].T if arrays[k].ndim == 2 and not k.startswith("prior") else
+             arrays[k].reshape(-1) for k in keys]
+    return np.concatenate(parts, -1) if len(parts) > 1 else parts[0]
+
+
+def load_multivae_weights(model, path):
+    """Copies a MultiVae MVAE / MMVAE state dict (npz) into ibtf's protocol model (same layer
+    sizes; MMVAE's learned prior scale too)."""
+    import numpy as np
+    w = np.load(path)
+    for variable, keys in weight_pairs(model):
+        variable.assign(as_ibtf(w, keys))
 
 
 def compare(directory, name="MVAE"):
@@ -253,8 +452,6 @@ def compare(directory, name="MVAE"):
     model._ensure_built()
     weights = os.path.join(directory, f"multivae_step_weights{tag}.npz")
     load_multivae_weights(model, weights)
-    if name == "MMVAE":
-        model.prior_raw_scale.assign(np.load(weights)["prior_log_var"][0])
     model.compile(keras.optimizers.Adam(1e-3, epsilon=1e-8))     # PyTorch's Adam epsilon
     if name == "MVAE":
         model.beta = WARMUP_BETA_STEP
@@ -306,7 +503,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("mode", choices=["export", "train", "steps", "compare", "judge",
-                                         "time"])
+                                         "time", "noise-steps", "noise-compare"])
     parser.add_argument("--model", default="MVAE", choices=["MVAE", "MMVAE", "MoPoE"],
                         help="train, time, steps, compare (MVAE, MMVAE): MultiVae's model")
     parser.add_argument("--steps", type=int, default=200, help="time: timed steps")
@@ -317,6 +514,10 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=150)
     parser.add_argument("--fraction", type=float, default=1.0,
                         help="export, train: paired fraction f (< 1: rows with one modality)")
+    parser.add_argument("--control", action="store_true",
+                        help="noise-compare: ibtf without DReG (shows what a difference reads)")
+    parser.add_argument("--keras-adam", action="store_true",
+                        help="noise-compare: step ibtf with Keras's Adam, not PyTorch's update")
     args = parser.parse_args(argv)
     os.makedirs(args.dir, exist_ok=True)
     if args.mode == "export":
@@ -329,6 +530,11 @@ def main(argv=None):
         steps(args.dir, args.model)
     elif args.mode == "compare":
         compare(args.dir, args.model)
+    elif args.mode == "noise-steps":
+        noise_steps(args.dir, args.fraction, args.seed)
+    elif args.mode == "noise-compare":
+        noise_compare(args.dir, args.fraction, dreg=not args.control,
+                      keras_adam=args.keras_adam)
     else:
         judge(args.files)
 

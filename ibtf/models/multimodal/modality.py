@@ -56,12 +56,14 @@ class Modality(keras.layers.Layer):
         the networks of MultiVae and most multimodal VAE code). A custom ``encoder`` or
         ``decoder`` keeps its own.
       name: the modality's name: letters, digits, underscores; it keys the input dict.
+      expert_min_scale: the floor added to the expert's scale (None: ``GaussianBottleneck``'s
+        default 1e-4). Shi et al.'s and MultiVae's softmax-scaled Laplace experts add 1e-6.
     """
 
     def __init__(self, shape, likelihood="gaussian", hidden_units=(128,), encoder=None,
                  decoder=None, scale=1.0, learn_scale=False, likelihood_weight=1.0,
                  latent_dim=None, seed=0, expert_scale="softplus", init="glorot", name=None,
-                 **kwargs):
+                 expert_min_scale=None, **kwargs):
         if name is None or not isinstance(name, str) or not _NAME.match(name) or \
                 name in RESERVED:
             raise ValueError(f"modality name={name!r} must be an identifier (letters, digits, "
@@ -91,6 +93,10 @@ class Modality(keras.layers.Layer):
             raise ValueError(f"modality {name!r}: expert_scale={expert_scale!r} must be one of "
                              f"{SCALE_PARAMS}")
         self.expert_scale = expert_scale
+        if expert_min_scale is not None and not expert_min_scale > 0:
+            raise ValueError(f"modality {name!r}: expert_min_scale={expert_min_scale!r} must be "
+                             "> 0 (or None for the bottleneck's default)")
+        self.expert_min_scale = None if expert_min_scale is None else float(expert_min_scale)
         if init not in INITS:
             raise ValueError(f"modality {name!r}: init={init!r} must be one of {INITS}")
         self.init = init
@@ -118,8 +124,9 @@ class Modality(keras.layers.Layer):
                                  f"{self.latent_dim}, not {latent_dim}")
             return
         self.latent_dim = int(latent_dim)
+        floor = {} if self.expert_min_scale is None else {"min_scale": self.expert_min_scale}
         self.expert = GaussianBottleneck(self.latent_dim, seed=self.seed, name="expert",
-                                         scale_param=self.expert_scale)
+                                         scale_param=self.expert_scale, **floor)
 
     def build(self, input_shape=None):
         if self.latent_dim is None:
@@ -197,7 +204,8 @@ class Modality(keras.layers.Layer):
                   "likelihood": self.likelihood, "hidden_units": list(self.hidden_units),
                   "scale": self.scale, "learn_scale": self.learn_scale,
                   "likelihood_weight": self.likelihood_weight, "latent_dim": self.latent_dim,
-                  "seed": self.seed, "expert_scale": self.expert_scale, "init": self.init}
+                  "seed": self.seed, "expert_scale": self.expert_scale, "init": self.init,
+                  "expert_min_scale": self.expert_min_scale}
         if self._custom_encoder:
             config["encoder"] = keras.layers.serialize(self.encoder)
         if self._custom_decoder:

@@ -16,8 +16,10 @@ Two protocols:
   same objective and optimizer, checked step for step against MultiVae's MVAE, this is what
   separated our MVAE from MultiVae's at f = 1); MVAE's experts output
   (mu, ln sigma^2) (``expert_scale="log_variance"``); MMVAE as MultiVae's default
-  ``MMVAEConfig`` (Shi et al.'s code): Laplace experts with scales d softmax(.) and a Laplace
-  prior with a learned scale (``"MMVAE-normal"``: Gaussian experts, N(0, I) prior).
+  ``MMVAEConfig`` (Shi et al.'s code): Laplace experts with scales d softmax(.) + 1e-6
+  (``expert_min_scale``; the bottleneck's default floor 1e-4 was the one difference a step
+  check with real noise found) and a Laplace prior with a learned scale (``"MMVAE-normal"``:
+  Gaussian experts, N(0, I) prior).
   ``"MoPoE-multivae"`` is MoPoE built so too, with the N(0, I) expert only in the product of
   all modalities (Sutter et al.'s code and MultiVae's; ``"MoPoE-multivae-allprior"``: in
   every product); it did not close MoPoE's f = 0.25 joint gap (0.65 vs Glorot's 0.68, 3
@@ -55,7 +57,9 @@ PROTOCOLS = {
                  "meme_supervision_weight": 10.0,
                  "expert_scale": {**{name: "log_variance" for name in _TORCH_LIKE},
                                   "MMVAE": "softmax"},
-                 "init": {name: "fan_in_uniform" for name in _TORCH_LIKE}},
+                 "init": {name: "fan_in_uniform" for name in _TORCH_LIKE},
+                 # MultiVae's laplace_with_softmax scale: d softmax(raw) + 1e-6
+                 "expert_min_scale": {"MMVAE": 1e-6}},
     "short": {"hidden": (128, 128), "latent_dim": 16, "learning_rate": 1e-3, "batch": 64,
               "epochs": None, "steps": 1500, "anneal": True, "classifier": "logistic",
               "mmvae_samples": 8, "meme_supervision_weight": 1.0},
@@ -130,10 +134,11 @@ def build(name, protocol="multivae", seed=0):
         raise ValueError(f"model {name!r} is unknown; choose from {list(MODELS)}")
     scale = settings.get("expert_scale", {}).get(name, "softplus")
     init = settings.get("init", {}).get(name, "glorot")
+    floor = settings.get("expert_min_scale", {}).get(name)
     mods = [Modality((64,), likelihood="bernoulli", hidden_units=settings["hidden"], name="a",
-                     seed=seed, expert_scale=scale, init=init),
+                     seed=seed, expert_scale=scale, init=init, expert_min_scale=floor),
             Modality((64,), likelihood="bernoulli", hidden_units=settings["hidden"], name="b",
-                     seed=seed + 1000, expert_scale=scale, init=init)]
+                     seed=seed + 1000, expert_scale=scale, init=init, expert_min_scale=floor)]
     keras.utils.set_random_seed(seed)
     model = MODELS[name](mods, settings["latent_dim"], seed, settings)
     model.compile(keras.optimizers.Adam(settings["learning_rate"]))

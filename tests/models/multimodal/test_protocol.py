@@ -65,6 +65,26 @@ def test_multivae_protocol_gives_mvae_log_variance_experts():
     assert protocol.build("MVAE", "short").modality_layers[0].expert.scale_param == "softplus"
 
 
+def test_multivae_protocol_mmvae_expert_scales_are_multivae_laplace_with_softmax():
+    # MultiVae 1.0.3's MMVAE (log_var_to_std with laplace_with_softmax, as Shi et al.'s code):
+    # scale = d softmax(raw) + 1e-6. A raw scale of -100 puts its coordinate at the floor,
+    # which must be MultiVae's 1e-6 (the bottleneck's default floor is 1e-4).
+    model = protocol.build("MMVAE", "multivae")
+    model._ensure_built()
+    mod = model.modality_layers[0]
+    head = mod.expert.params
+    raw = np.zeros(16, np.float32)
+    raw[0], raw[1] = -100.0, 2.0
+    head.kernel.assign(np.zeros(head.kernel.shape, np.float32))
+    head.bias.assign(np.concatenate([np.zeros(16, np.float32), raw]))
+    _, scale = mod.expert_params(np.zeros((1, 64), np.float32))
+    soft = np.exp(raw.astype(np.float64) - raw.max())
+    np.testing.assert_allclose(scale.numpy()[0], 16 * soft / soft.sum() + 1e-6, rtol=1e-4)
+    assert type(mod).from_config(mod.get_config()).expert_min_scale == 1e-6
+    # the other models keep the bottleneck's floor
+    assert protocol.build("MMVAE-normal", "multivae").modality_layers[0].expert.min_scale == 1e-4
+
+
 def test_multivae_protocol_mopoe_puts_the_prior_expert_in_the_full_product_only():
     # Sutter et al.'s released MoPoE and MultiVae's: the N(0, I) expert joins only the product
     # over all modalities ("MoPoE-multivae"); this package's default puts it in every one.
