@@ -43,10 +43,16 @@ class MMVAE(MultimodalVAE):
       dreg: use DReG gradients.
       family: "normal" or "laplace": the experts' and the prior's distribution.
       learn_prior: learn the prior's scale.
+      batch_sum: None (the step's loss is the batch mean, Keras's convention) or an int N: the
+        step's gradient is that of the batch *sum* of per-example losses divided by N, which is
+        MultiVae's trainer (its loss is the batch sum) up to the constant N. The two differ only
+        on a short batch of B < N examples (``fit`` keeps the last partial batch of an epoch):
+        it then takes a step from a gradient B/N as large instead of a full-sized one.
     """
 
     def __init__(self, modalities, latent_dim=16, beta=1.0, num_samples=8, bound="looser",
-                 dreg=True, family="normal", learn_prior=False, seed=0, **kwargs):
+                 dreg=True, family="normal", learn_prior=False, seed=0, batch_sum=None,
+                 **kwargs):
         self.family = family      # validated by the fusion layer MultimodalVAE.__init__ builds
         self.learn_prior = bool(learn_prior)
         super().__init__(modalities, latent_dim=latent_dim, beta=beta, seed=seed, **kwargs)
@@ -57,6 +63,10 @@ class MMVAE(MultimodalVAE):
         self.num_samples = num_samples
         self.bound = bound
         self.dreg = bool(dreg)
+        if batch_sum is not None and (isinstance(batch_sum, bool) or
+                                      not isinstance(batch_sum, int) or batch_sum < 1):
+            raise ValueError(f"batch_sum={batch_sum!r} must be None or a positive integer")
+        self.batch_sum = batch_sum
 
     term_names = ("recon_nats", "rate_nats")
 
@@ -129,9 +139,23 @@ class MMVAE(MultimodalVAE):
                  "rate_nats": tf.reduce_sum(weights * rate, [0, 1])}
         return -tf.reduce_mean(value), terms
 
+    def _step_scale(self, mask):
+        """1, or B / N with ``batch_sum`` N: the step's loss as a batch sum over N."""
+        if self.batch_sum is None:
+            return 1.0
+        return tf.cast(tf.shape(mask)[0], tf.float32) / float(self.batch_sum)
+
     def train_step(self, data):
         if not self.dreg:
-            return super().train_step(data)
+            if self.batch_sum is None:
+                return super().train_step(data)
+            self._ensure_built()
+            xs, mask = self._unpack(data)
+            with tf.GradientTape() as tape:
+                loss, terms = self.objective(xs, mask)
+                scaled = loss * self._step_scale(mask)
+            self.minimize(scaled, tape)
+            return self._track(loss, terms)
         self._ensure_built()
         xs, mask = self._unpack(data)
         with tf.GradientTape(persistent=True) as tape:
@@ -141,7 +165,8 @@ class MMVAE(MultimodalVAE):
             # DReG's gradients: decoders see the surrogate -sum w~ ln w; encoders (which reach
             # ln w only through z: q's parameters are stopped inside it) see w~^2 per draw
             # (iwae), or (1/|O|) w~^2 with w~ normalised per stratum (looser).
-            decoder_surrogate = -tf.reduce_mean(tf.reduce_sum(weights * log_w, [0, 1]))
+            decoder_surrogate = -tf.reduce_mean(tf.reduce_sum(weights * log_w, [0, 1])) \
+                * self._step_scale(mask)
         encoder_vars, decoder_vars = self._split_variables()
         *decoder_grads, grad_z = tape.gradient(decoder_surrogate, decoder_vars + [z])
         # One pass through the decoders: the encoder surrogate's gradient at z is the decoder
@@ -174,4 +199,5 @@ class MMVAE(MultimodalVAE):
 
     def get_config(self):
         return {**super().get_config(), "num_samples": self.num_samples, "bound": self.bound,
-                "dreg": self.dreg, "family": self.family, "learn_prior": self.learn_prior}
+                "dreg": self.dreg, "family": self.family, "learn_prior": self.learn_prior,
+                "batch_sum": self.batch_sum}

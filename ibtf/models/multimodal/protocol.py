@@ -47,8 +47,8 @@ __all__ = ["PROTOCOLS", "MODELS", "register_model", "build", "train", "make_clas
 
 # models whose multivae-protocol networks are MultiVae's: (mu, ln sigma^2) experts and
 # PyTorch's nn.Linear initialisation (the others keep Glorot weights and softplus scales)
-_TORCH_LIKE = ("MVAE", "MMVAE", "MMVAE-normal", "MoPoE-multivae", "MoPoE-multivae-allprior",
-               "MoPoE-multivae-one")
+_TORCH_LIKE = ("MVAE", "MMVAE", "MMVAE-sum", "MMVAE-normal", "MoPoE-multivae",
+               "MoPoE-multivae-allprior", "MoPoE-multivae-one")
 
 PROTOCOLS = {
     "multivae": {"hidden": (512, 512), "latent_dim": 16, "learning_rate": 1e-3, "batch": 64,
@@ -56,10 +56,10 @@ PROTOCOLS = {
                  "mmvae_samples": 10, "warmup_epochs": {"MVAE": 10},
                  "meme_supervision_weight": 10.0,
                  "expert_scale": {**{name: "log_variance" for name in _TORCH_LIKE},
-                                  "MMVAE": "softmax"},
+                                  "MMVAE": "softmax", "MMVAE-sum": "softmax"},
                  "init": {name: "fan_in_uniform" for name in _TORCH_LIKE},
                  # MultiVae's laplace_with_softmax scale: d softmax(raw) + 1e-6
-                 "expert_min_scale": {"MMVAE": 1e-6}},
+                 "expert_min_scale": {"MMVAE": 1e-6, "MMVAE-sum": 1e-6}},
     "short": {"hidden": (128, 128), "latent_dim": 16, "learning_rate": 1e-3, "batch": 64,
               "epochs": None, "steps": 1500, "anneal": True, "classifier": "logistic",
               "mmvae_samples": 8, "meme_supervision_weight": 1.0},
@@ -95,6 +95,9 @@ def _register_defaults():
     # Shi et al.'s and MultiVae's default MMVAE: Laplace experts with softmax scales and a
     # Laplace prior with a learned scale (the short protocol's modalities keep softplus scales)
     register_model("MMVAE", _vae(MMVAE, family="laplace", learn_prior=True))
+    # the same with MultiVae's batch-sum loss (a short last batch takes a proportionally small
+    # step; see MMVAE's batch_sum)
+    register_model("MMVAE-sum", _vae(MMVAE, family="laplace", learn_prior=True, batch_sum=64))
     # Gaussian experts and a fixed N(0, I) prior (MultiVae's prior_and_posterior_dist="normal")
     register_model("MMVAE-normal", _vae(MMVAE))
     register_model("MoPoE", _vae(MoPoE))

@@ -191,6 +191,36 @@ def test_one_pass_dreg_step_equals_the_two_surrogate_gradients(bound):
         np.testing.assert_allclose(step, g.numpy(), rtol=2e-3, atol=2e-6, err_msg=v.name)
 
 
+@pytest.mark.parametrize("dreg", [True, False])
+def test_batch_sum_steps_a_short_batch_by_its_size(dreg):
+    # MultiVae's trainer minimises the batch *sum* of per-example losses. With batch_sum = N a
+    # batch of B examples steps with B / N times the gradient of the per-example mean (a full
+    # batch of N exactly as the mean), a short last batch proportionally less.
+    data = _data()
+    steps, start = {}, None
+    for batch_sum in (None, 8):
+        for rows in (2, 8):
+            model = _make("mmvae", dreg=dreg, batch_sum=batch_sum)
+            model.build()
+            model.compile(keras.optimizers.SGD(1.0))
+            if start is None:
+                start = [v.numpy() for v in model.trainable_variables]
+            for v, w in zip(model.trainable_variables, start):
+                v.assign(w)
+            with fixed_noise():
+                model.train_step({k: tf.constant(v[:rows]) for k, v in data.items()})
+            steps[batch_sum, rows] = [s - v.numpy()
+                                      for s, v in zip(start, model.trainable_variables)]
+    assert any(np.abs(s).max() > 1e-4 for s in steps[None, 2])
+    for short, mean in zip(steps[8, 2], steps[None, 2]):
+        np.testing.assert_allclose(short, mean * 2 / 8, rtol=1e-4, atol=1e-7)
+    for full, mean in zip(steps[8, 8], steps[None, 8]):
+        np.testing.assert_allclose(full, mean, rtol=1e-5, atol=1e-8)
+    assert MMVAE.from_config(_make("mmvae", batch_sum=8).get_config()).batch_sum == 8
+    with pytest.raises(ValueError, match="batch_sum"):
+        _make("mmvae", batch_sum=0)
+
+
 def test_dreg_changes_encoder_gradients_only():
     data = {k: v[:32] for k, v in _data().items()}
     before = _make("mmvae")
