@@ -21,10 +21,18 @@ Two environments: ibtf's (TensorFlow) and a comparison venv with PyTorch and Mul
    ``steps`` instead writes its initial weights and the losses of 6 Adam steps on the first 64
    pairs with zero reparameterization noise and KL weight 0.25 (``--model MMVAE``: its DReG
    surrogate per example, zero Laplace noise).
+   ``noise-steps [--fraction F]`` does the same for MMVAE with *real* noise: K = 10 standard
+   Laplace draws per expert made in numpy and saved, 6 Adam steps on 64 rows (f < 1: rows
+   spread over the partially paired set, with its masks); it writes the losses and every
+   parameter's gradient at every step.
 3. ``python -m benchmarks.multimodal_multivae_reference judge FILES``      (ibtf's venv)
    scores the dumps with the protocol's SVM judges (the numbers of the benchmark table).
    ``compare`` loads the weights of step 2's ``steps`` into ibtf's protocol MVAE and repeats
    the 6 steps: the losses must agree (same objective, gradients and optimizer).
+   ``noise-compare [--fraction F]`` feeds ibtf's protocol MMVAE the saved draws and reports
+   per step the relative differences of the loss and of every parameter's gradient, stepping
+   with PyTorch's Adam update (``--keras-adam``: Keras's; ``--control``: ibtf without DReG,
+   what an estimator difference reads).
 
 Bernoulli log-likelihoods of grey levels in [0, 1] need PyTorch's argument validation off
 (its Bernoulli support is {0, 1}); the value computed is the same cross-entropy ibtf uses.
