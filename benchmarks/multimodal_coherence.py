@@ -10,7 +10,9 @@ Every finished cell is appended to the JSON file at once (a rerun skips cells al
 so a cut-off run keeps its results; ``--table`` prints the tables from that file.
 Usage: python -m benchmarks.multimodal_coherence [--seeds 3] [--fractions 1 0.25]
        [--models MVAE MMVAE MoPoE MEME Wyner MMALI] [--protocol multivae] [--json PATH]
-       [--table]
+       [--threads 2] [--table [--per-seed]]
+Seeds run are 0 .. N-1 for ``--seeds N``, skipping the cells already in the JSON: with seeds 0
+and 1 of a cell there, ``--seeds 3`` trains seed 2 alone.
 """
 import argparse
 import json
@@ -66,6 +68,23 @@ def table(results):
     return "\n".join(lines)
 
 
+def per_seed_table(results, models=None, fractions=None):
+    """Markdown: one row per (model, f, seed), in the order of the file."""
+    lines = ["| model | f | seed | sampled a->b / b->a / joint | mean z a->b / b->a | IW ln p | "
+             "steps/s | min |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if (models and r["model"] not in models) or (fractions and r["f"] not in fractions):
+            continue
+        iw = "-" if r.get("iwll") is None else f"{r['iwll']:.2f}"
+        lines.append(
+            f"| {r['model']} | {r['f']:g} | {r['seed']} | {r['a_to_b_sample']:.3f} / "
+            f"{r['b_to_a_sample']:.3f} / {r['joint']:.3f} | {r['a_to_b_mean']:.3f} / "
+            f"{r['b_to_a_mean']:.3f} | {iw} | {r['steps_per_s']:.1f} | "
+            f"{r['train_s'] / 60:.1f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     from ibtf.models.multimodal import protocol
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
@@ -80,13 +99,25 @@ def main(argv=None):
                         help="results file (default: benchmarks/results/"
                              "multimodal_<protocol>.json)")
     parser.add_argument("--grid-dir", default="benchmarks/results")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
     parser.add_argument("--table", action="store_true", help="only print the tables")
+    parser.add_argument("--per-seed", action="store_true",
+                        help="with --table: one row per seed, only the --models and "
+                             "--fractions given")
     args = parser.parse_args(argv)
     args.json = args.json or f"benchmarks/results/multimodal_{args.protocol}.json"
     results = _load(args.json)
     if args.table:
-        print(table(results))
+        if args.per_seed:
+            print(per_seed_table(results, args.models, args.fractions))
+        else:
+            print(table(results))
         return
+    if args.threads:
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     unknown = sorted(set(args.models) - set(protocol.MODELS))
     if unknown:
         raise ValueError(f"--models has unknown names {unknown}; use {list(protocol.MODELS)}")
