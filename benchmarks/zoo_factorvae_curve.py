@@ -17,6 +17,16 @@ factor in the code at all, in any form?). ``--mlp`` uses the MLP
 the TC weight linearly from 0 to gamma over W steps after ``--gamma-delay`` steps at 0 and
 ``--beta-warmup W`` the KL weight from 0 to 1 (``ibtf.callbacks.BetaSchedule``);
 ``--positions P`` uses a P x P position grid instead of the check's 10 x 10.
+
+The discriminator: ``--d-units 1000,1000,1000,1000,1000,1000 --d-activation leaky_relu`` is
+Kim & Mnih's (the check: 256,256 relu); ``--d-pool P`` trains it on the last P sampled codes
+(a ring buffer, ``FactorVAE(discriminator_pool=P)``) instead of the batch's 64.
+``--tc-diag`` adds estimates of the total correlation that the in-training discriminator
+cannot game, on codes sampled from q(z|x) for all images (16 draws each): the Gaussian TC
+-1/2 ln det R of their correlation matrix R (and of the posterior means' active units), the
+in-training discriminator's mean logit on them, and that of a fresh discriminator (``--fresh-d
+-units``, 2000 Adam steps of 256 at 1e-3) trained on the frozen codes and read on fresh draws.
+``--seeds 0,1,2`` runs several seeds in turn; ``--latent``, ``--batch-size`` change the model.
 """
 import argparse
 import json
@@ -39,6 +49,40 @@ def knn_accuracy(codes, labels, k=5, folds=3, seed=0):
         votes = np.apply_along_axis(np.bincount, 1, neighbours, minlength=labels.max() + 1)
         right += int((votes.argmax(1) == labels[fold]).sum())
     return right / len(codes)
+
+
+def gaussian_tc(codes):
+    """-1/2 ln det of the correlation matrix of ``codes`` [n, d]: the total correlation of a
+    Gaussian with those correlations (blind to dependence that is not linear)."""
+    return float(-0.5 * np.linalg.slogdet(np.corrcoef(codes, rowvar=False))[1])
+
+
+def tc_diagnostics(model, images, seed, fresh_units=(256, 256), fresh_steps=2000, draws=16):
+    """TC estimates on codes sampled from q(z|x) over all ``images`` (see the module doc)."""
+    from ibtf._keras import tf
+    from ibtf.estimators.total_correlation import estimate_total_correlation
+    posterior = model.bottleneck.posterior(model.encoder(tf.constant(images)))
+    mean, std = posterior.mean().numpy(), posterior.stddev().numpy()
+    rng = np.random.default_rng(seed)
+
+    def sample():
+        return (np.repeat(mean, draws, 0) + np.repeat(std, draws, 0)
+                * rng.standard_normal((len(mean) * draws, mean.shape[1]))).astype(np.float32)
+
+    train, held_out = sample(), sample()
+    active = mean.std(0) > 0.05
+    fresh = estimate_total_correlation(train, steps=fresh_steps, batch_size=256, seed=seed,
+                                       hidden_units=fresh_units)
+    permuted = np.stack([rng.permutation(c) for c in held_out.T], 1)
+    return {"gauss_tc_sampled": round(gaussian_tc(held_out), 3),
+            "gauss_tc_means_active": round(gaussian_tc(mean[:, active]), 3)
+            if active.sum() > 1 else 0.0,
+            "own_d_tc_all": round(float(np.mean(model.discriminator(held_out).numpy())), 3),
+            "own_d_tc_permuted": round(float(np.mean(model.discriminator(permuted).numpy())),
+                                       3),
+            "fresh_d_tc": round(float(np.mean(fresh.discriminator(held_out).numpy())), 3),
+            "fresh_d_tc_permuted": round(float(np.mean(fresh.discriminator(permuted).numpy())),
+                                         3)}
 
 
 def main(argv=None):
@@ -66,9 +110,33 @@ def main(argv=None):
                              "32,32,64,64; the image side must divide by 2**count)")
     parser.add_argument("--beta-warmup", type=int, default=0,
                         help="steps of the linear KL-weight ramp from 0 to 1 (0: none)")
+    parser.add_argument("--d-units", default="256,256",
+                        help="discriminator widths (Kim & Mnih: six of 1000)")
+    parser.add_argument("--d-activation", default="relu",
+                        help="discriminator activation (Kim & Mnih: leaky_relu, slope 0.2)")
+    parser.add_argument("--d-pool", type=int, default=0,
+                        help="discriminator trains on the last P sampled codes (0: the batch)")
+    parser.add_argument("--d-batch", type=int, default=0,
+                        help="rows per batch whose codes the discriminator sees (the VAE "
+                             "trains on the first --batch-size; 0: the same batch)")
+    parser.add_argument("--latent", type=int, default=10, help="code size")
+    parser.add_argument("--batch-size", type=int, default=64, help="VAE batch size")
+    parser.add_argument("--tc-diag", action="store_true",
+                        help="TC estimates the in-training discriminator cannot game")
+    parser.add_argument("--fresh-d-units", default="256,256",
+                        help="widths of the fresh discriminator of --tc-diag")
+    parser.add_argument("--seeds", default=None,
+                        help="comma-separated seeds run in turn (overrides --seed)")
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.every < 1:
         raise ValueError("--epochs and --every must be >= 1")
+    seeds = ([int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed])
+    for seed in seeds:
+        args.seed = seed
+        run(args)
+
+
+def run(args):
     from ibtf._keras import keras
     from ibtf.callbacks import BetaSchedule
     from ibtf.metrics.disentanglement import factor_shares, factor_vae_score
@@ -82,9 +150,12 @@ def main(argv=None):
     filters = tuple(int(f) for f in args.conv_filters.split(",") if f.strip())
     networks = (dict(hidden_units=(256, 256)) if args.mlp else
                 dict(zoo_checks.FACTORVAE_NETWORKS, conv_filters=filters))
-    model = FactorVAE(data.image_shape, latent_dim=10, beta=1.0, gamma=args.gamma,
-                      **networks, discriminator_units=(256, 256), discriminator_steps=args.d_steps,
-                      seed=args.seed)
+    d_units = tuple(int(u) for u in args.d_units.split(","))
+    model = FactorVAE(data.image_shape, latent_dim=args.latent, beta=1.0, gamma=args.gamma,
+                      **networks, discriminator_units=d_units, discriminator_steps=args.d_steps,
+                      discriminator_activation=args.d_activation,
+                      discriminator_pool=args.d_pool,
+                      vae_batch_size=args.batch_size if args.d_batch else 0, seed=args.seed)
     model.compile(keras.optimizers.Adam(args.lr),
                   keras.optimizers.Adam(args.d_lr, beta_1=0.5, beta_2=0.9))
     callbacks = []
@@ -93,24 +164,38 @@ def main(argv=None):
                                       delay_steps=args.gamma_delay, attribute="gamma"))
     if args.beta_warmup:
         callbacks.append(BetaSchedule(1.0, warmup_steps=args.beta_warmup))
-    start, epochs = time.perf_counter(), 0
+    start, cpu, epochs = time.perf_counter(), time.process_time(), 0
+    steps_per_epoch = len(images) // args.batch_size
+    # with --d-batch an epoch has fewer (larger) batches: repeat it to keep the VAE's steps
+    rows = args.d_batch or args.batch_size
+    repeat = steps_per_epoch // (len(images) // rows)
+    if steps_per_epoch % (len(images) // rows):
+        raise ValueError("--d-batch must give a whole number of batch-size epochs")
     while epochs < args.epochs:
         block = min(args.every, args.epochs - epochs)
-        history = zoo_checks._fit_images(model, images, block, args.seed + epochs,
+        history = zoo_checks._fit_images(model, images, block * repeat, args.seed + epochs,
+                                         batch_size=rows,
                                          callbacks=callbacks).history
+        train_cpu = time.process_time() - cpu
         epochs += block
         score = factor_vae_score(model.encode, data, num_train=10_000, num_eval=5_000,
                                  num_variance_estimate=10_000, seed=args.seed, table=True)
         codes = model.encode(images)
         used = codes.std(0) > 0.5
         shares = factor_shares(codes[:, used], factors)
+        diag = (tc_diagnostics(model, images, args.seed,
+                               tuple(int(u) for u in args.fresh_d_units.split(",")))
+                if args.tc_diag else {})
         print(json.dumps({
             "networks": "mlp" if args.mlp else "conv", "gamma": args.gamma, "seed": args.seed,
             "lr": args.lr, "d_lr": args.d_lr, "d_steps": args.d_steps,
             "gamma_warmup": args.gamma_warmup, "gamma_delay": args.gamma_delay,
             "beta_warmup": args.beta_warmup, "positions": args.positions,
             "image_size": args.image_size, "conv_filters": list(filters),
-            "steps": epochs * (len(images) // 64), "metric": score.eval_accuracy,
+            "d_units": list(d_units), "d_activation": args.d_activation,
+            "d_pool": args.d_pool, "d_batch": args.d_batch, "latent": args.latent,
+            "batch_size": args.batch_size,
+            "steps": epochs * steps_per_epoch, "metric": score.eval_accuracy,
             "per_factor": [round(float(a), 2) for a in score.per_factor],
             "units_std_above_0.5": int(used.sum()),
             "best_unit_share": [round(float(s), 2) for s in shares.max(0)] if used.any()
@@ -120,8 +205,9 @@ def main(argv=None):
                                      for k in range(5)] if used.any() else None,
             "recon_nats": round(float(history["recon_nats"][-1]), 2),
             "kl_nats": round(float(history["kl_nats"][-1]), 2),
-            "own_d_tc_nats": round(float(history["tc_nats"][-1]), 3),
-            "seconds": round(time.perf_counter() - start, 1)}), flush=True)
+            "own_d_tc_nats": round(float(history["tc_nats"][-1]), 3), **diag,
+            "seconds": round(time.perf_counter() - start, 1),
+            "cpu_s": round(train_cpu, 1)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -35,12 +35,22 @@ def permute_dims(z, seed):
 
 
 @keras.utils.register_keras_serializable(package="ibtf")
+def leaky_relu(x):
+    """Leaky ReLU with slope 0.2 (Kim & Mnih's discriminator; Keras 2.14 has no such string)."""
+    return tf.nn.leaky_relu(x, alpha=0.2)
+
+
+def _activation(activation):
+    return leaky_relu if activation == "leaky_relu" else keras.activations.get(activation)
+
+
+@keras.utils.register_keras_serializable(package="ibtf")
 class PermutationDiscriminator(keras.Model):
     """MLP logit D(z) telling samples of q(z) from samples of prod_k q(z_k).
 
     Args:
       hidden_units: hidden widths.
-      activation: hidden activation.
+      activation: hidden activation; ``"leaky_relu"`` is slope 0.2, as in Kim & Mnih.
       seed: int seed of the initialisers.
       **kwargs: Keras Model arguments.
 
@@ -54,9 +64,9 @@ class PermutationDiscriminator(keras.Model):
     def __init__(self, hidden_units=(256, 256), activation="relu", seed=0, **kwargs):
         super().__init__(**kwargs)
         self.hidden_units = _check_units(hidden_units)
-        self.activation = keras.activations.serialize(keras.activations.get(activation))
+        self.activation = keras.activations.serialize(_activation(activation))
         self.seed = _check_seed(seed)
-        self.mlp_layers = mlp_layers(self.hidden_units, 1, activation, seed, "d")
+        self.mlp_layers = mlp_layers(self.hidden_units, 1, _activation(activation), seed, "d")
 
     def call(self, z):
         return _apply(self.mlp_layers, z)[:, 0]

@@ -105,6 +105,14 @@ class FactorVAE(IBModel):
         the paper's), D lags behind the encoder, which then games it: after 30 epochs on the
         procedural shapes D reported a TC of 0.04-0.10 nats while a fresh discriminator on the
         frozen codes found 0.87 (and the Gaussian closed form of their correlations 0.51).
+      discriminator_activation: the discriminator's hidden activation ("relu"; the paper:
+        "leaky_relu", slope 0.2).
+      discriminator_pool: if > 0, the discriminator trains on the last ``discriminator_pool``
+        sampled codes (a ring buffer of stopped codes; at least the batch size) and their
+        permutation, instead of the batch's codes alone.
+      vae_batch_size: if > 0, the VAE's loss uses the first ``vae_batch_size`` rows of each
+        batch; the other rows are encoded without gradients and only add codes for the
+        discriminator (feed batches of k * vae_batch_size for a permutation over more codes).
       seed: seeds initialisers, sampling and permutations.
 
     Metrics: ``loss``, ``recon_nats``, ``kl_nats``, ``tc_nats`` (the discriminator's estimate),
@@ -113,7 +121,8 @@ class FactorVAE(IBModel):
 
     def __init__(self, image_shape, latent_dim=10, beta=1.0, gamma=10.0,
                  hidden_units=(256, 256), discriminator_units=(256, 256), conv_filters=(),
-                 discriminator_steps=1, seed=0, **kwargs):
+                 discriminator_steps=1, discriminator_activation="relu",
+                 discriminator_pool=0, vae_batch_size=0, seed=0, **kwargs):
         super().__init__(beta=beta, **kwargs)
         self.image_shape = image_shape_of(image_shape)
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 2:
@@ -130,6 +139,17 @@ class FactorVAE(IBModel):
             raise ValueError(f"discriminator_steps={discriminator_steps!r} must be an integer "
                              ">= 1 (discriminator updates per VAE update)")
         self.discriminator_steps = discriminator_steps
+        if (isinstance(discriminator_pool, bool) or not isinstance(discriminator_pool, int)
+                or discriminator_pool < 0):
+            raise ValueError(f"discriminator_pool={discriminator_pool!r} must be an integer "
+                             ">= 0 (0: the discriminator sees the batch's codes alone)")
+        self.discriminator_pool = discriminator_pool
+        self.discriminator_activation = discriminator_activation
+        if (isinstance(vae_batch_size, bool) or not isinstance(vae_batch_size, int)
+                or vae_batch_size < 0):
+            raise ValueError(f"vae_batch_size={vae_batch_size!r} must be an integer >= 0 (0: "
+                             "the VAE trains on the whole batch)")
+        self.vae_batch_size = vae_batch_size
         self.conv_filters = tuple(int(f) for f in conv_filters)
         if self.conv_filters:
             if len(self.image_shape) != 3:
@@ -145,8 +165,15 @@ class FactorVAE(IBModel):
                                self.seed + 100, "decoder", out_shape=self.image_shape)
         self.bottleneck = GaussianBottleneck(latent_dim, seed=self.seed, name="bottleneck")
         self.discriminator = PermutationDiscriminator(list(self.discriminator_units),
+                                                      activation=discriminator_activation,
                                                       seed=self.seed + 200,
                                                       name="discriminator")
+        if self.discriminator_pool:
+            # The last `discriminator_pool` sampled codes (stopped gradients), a ring buffer.
+            self._pool = tf.Variable(tf.zeros([self.discriminator_pool, latent_dim]),
+                                     trainable=False, name="discriminator_pool")
+            self._pool_count = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                           name="discriminator_pool_count")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in
                          ("loss", "recon_nats", "kl_nats", "tc_nats", "discriminator_loss")}
         self.discriminator_optimizer = None
@@ -208,6 +235,9 @@ class FactorVAE(IBModel):
 
     def train_step(self, data):
         images = data[0] if isinstance(data, (tuple, list)) else data
+        extra = None
+        if self.vae_batch_size:
+            images, extra = images[:self.vae_batch_size], images[self.vae_batch_size:]
         with tf.GradientTape() as tape:
             code, kl = self.bottleneck(self.encoder(images, training=True), training=True)
             recon = self._reconstruction_nats(images, self.decoder(code, training=True))
@@ -217,6 +247,11 @@ class FactorVAE(IBModel):
         self.minimize(loss, tape, self.vae_variables())
 
         real = tf.stop_gradient(code)
+        if extra is not None:      # more codes for the discriminator, without gradients
+            more, _ = self.bottleneck(self.encoder(extra, training=True), training=True)
+            real = tf.concat([real, tf.stop_gradient(more)], axis=0)
+        if self.discriminator_pool:
+            real = self._update_pool(real)
         step = tf.cast(self.optimizer.iterations, tf.int64) * self.discriminator_steps
         variables = self.discriminator.trainable_variables
         for k in range(self.discriminator_steps):
@@ -231,6 +266,15 @@ class FactorVAE(IBModel):
                             ("tc_nats", tc), ("discriminator_loss", d_loss)):
             self.trackers[name].update_state(value)
         return {name: t.result() for name, t in self.trackers.items()}
+
+    def _update_pool(self, codes):
+        """Writes the batch's codes into the ring buffer; returns the filled part of it."""
+        size = self.discriminator_pool
+        count = tf.shape(codes, out_type=tf.int64)[0]
+        rows = (self._pool_count + tf.range(count)) % size
+        self._pool.scatter_nd_update(rows[:, None], codes)
+        self._pool_count.assign_add(count)
+        return self._pool[:tf.minimum(self._pool_count, size)]
 
     def test_step(self, data):
         images = data[0] if isinstance(data, (tuple, list)) else data
@@ -273,7 +317,10 @@ class FactorVAE(IBModel):
                 "hidden_units": list(self.hidden_units),
                 "discriminator_units": list(self.discriminator_units),
                 "conv_filters": list(self.conv_filters),
-                "discriminator_steps": self.discriminator_steps, "seed": self.seed}
+                "discriminator_steps": self.discriminator_steps,
+                "discriminator_activation": self.discriminator_activation,
+                "discriminator_pool": self.discriminator_pool,
+                "vae_batch_size": self.vae_batch_size, "seed": self.seed}
 
 
 def beta_vae(image_shape, beta=4.0, **kwargs):

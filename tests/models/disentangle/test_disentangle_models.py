@@ -122,6 +122,50 @@ def test_factorvae_takes_discriminator_steps_updates_of_d_per_vae_update():
         FactorVAE(SHAPES.image_shape, discriminator_steps=0)
 
 
+def test_factorvae_discriminator_pool_keeps_the_last_codes_and_leaky_relu_is_kim_mnihs():
+    from ibtf.estimators.total_correlation import PermutationDiscriminator, leaky_relu
+    np.testing.assert_allclose(leaky_relu(tf.constant([-1.0, 2.0])).numpy(), [-0.2, 2.0])
+    tf.random.set_seed(0)
+    model = FactorVAE(SHAPES.image_shape, latent_dim=4, hidden_units=(16,),
+                      discriminator_units=(8,), discriminator_pool=48,
+                      discriminator_activation="leaky_relu", seed=1)
+    model.compile(jit_compile=False)
+    images = _images(96)
+    model.fit(images, batch_size=32, epochs=1, verbose=0, shuffle=False)
+    assert int(model._pool_count.numpy()) == 96
+    pool = model._pool.numpy()
+    # rows 0-31 hold the last batch (96 = 2 x 48), rows 32-47 the second batch's last 16:
+    # codes sampled from q(z|x), so each row lies within a few posterior scales of its mean
+    posterior = model.bottleneck.posterior(model.encoder(tf.constant(images)))
+    mean, scale = posterior.mean().numpy(), posterior.stddev().numpy()
+    expect = np.concatenate([mean[64:96], mean[48:64]])
+    spread = np.concatenate([scale[64:96], scale[48:64]])
+    assert np.all(np.abs(pool - expect) < 6 * spread + 1e-3)
+    config = model.get_config()
+    assert config["discriminator_pool"] == 48 and config["discriminator_activation"] == "leaky_relu"
+    assert FactorVAE.from_config(config).get_config() == config
+    d = PermutationDiscriminator((4,), activation="leaky_relu")
+    assert PermutationDiscriminator.from_config(d.get_config()).mlp_layers[0].activation \
+        is leaky_relu
+    with pytest.raises(ValueError, match="discriminator_pool"):
+        FactorVAE(SHAPES.image_shape, discriminator_pool=-1)
+
+
+def test_factorvae_vae_batch_size_trains_the_vae_on_the_first_rows_and_d_on_all():
+    tf.random.set_seed(0)
+    model = FactorVAE(SHAPES.image_shape, latent_dim=4, hidden_units=(16,),
+                      discriminator_units=(8,), discriminator_pool=64, vae_batch_size=16,
+                      seed=1)
+    model.compile(jit_compile=False)
+    history = model.fit(_images(64), batch_size=32, epochs=1, verbose=0).history
+    assert int(model.optimizer.iterations) == 2
+    assert int(model._pool_count.numpy()) == 64      # the discriminator saw all 32 rows a step
+    assert np.isfinite(history["loss"][-1])
+    assert model.get_config()["vae_batch_size"] == 16
+    with pytest.raises(ValueError, match="vae_batch_size"):
+        FactorVAE(SHAPES.image_shape, vae_batch_size=-2)
+
+
 def test_strkm_keeps_u_on_the_stiefel_manifold_and_baseline_leaves_it():
     model = _strkm()
     model.compile(keras.optimizers.Adam(1e-3), CayleyAdam(1e-2))
