@@ -19,7 +19,7 @@ Two protocols:
   ``MMVAEConfig`` (Shi et al.'s code): Laplace experts with scales d softmax(.) + 1e-6
   (``expert_min_scale``; the bottleneck's default floor 1e-4 was the one difference a step
   check with real noise found) and a Laplace prior with a learned scale (``"MMVAE-normal"``:
-  Gaussian experts, N(0, I) prior); its step is MultiVae's trainer's, the gradient of the
+  Gaussian experts, N(0, I) prior); its step is MultiVae's MMVAE's, the gradient of the
   batch *sum* of per-example losses (``MMVAE(batch_sum=64)``: the last, 4-example batch of
   an f = 1 epoch steps 4/64 as far; ``"MMVAE-mean"``: Keras's batch mean, a full-sized step).
   ``"MoPoE-multivae"`` is MoPoE built so too, with the N(0, I) expert only in the product of
@@ -96,8 +96,8 @@ def _register_defaults():
     register_model("MVAE", _vae(MVAE))
     # Shi et al.'s and MultiVae's default MMVAE: Laplace experts with softmax scales and a
     # Laplace prior with a learned scale (the short protocol's modalities keep softplus scales)
-    # and, as MultiVae's trainer, its step minimises the batch *sum* of per-example losses
-    # (batch_sum=64: a short last batch steps proportionally less)
+    # and, as MultiVae's MMVAE (its loss is the batch sum), its step minimises the batch sum
+    # of per-example losses (batch_sum=64: a short last batch steps proportionally less)
     register_model("MMVAE", _vae(MMVAE, family="laplace", learn_prior=True, batch_sum=64))
     # the same with Keras's batch-mean step (a short last batch takes a full-sized step)
     register_model("MMVAE-mean", _vae(MMVAE, family="laplace", learn_prior=True))
