@@ -26,7 +26,9 @@ cannot game, on codes sampled from q(z|x) for all images (16 draws each): the Ga
 -1/2 ln det R of their correlation matrix R (and of the posterior means' active units), the
 in-training discriminator's mean logit on them, and that of a fresh discriminator (``--fresh-d
 -units``, 2000 Adam steps of 256 at 1e-3) trained on the frozen codes and read on fresh draws.
-``--seeds 0,1,2`` runs several seeds in turn; ``--latent``, ``--batch-size`` change the model.
+``--seeds 0,1,2`` runs several seeds in turn; ``--latent``, ``--batch-size``, ``--beta`` change
+the model; ``--d-batch N`` feeds batches of N rows, the VAE trains on the first ``--batch-size``
+and the discriminator sees all N codes (``FactorVAE(vae_batch_size=...)``).
 """
 import argparse
 import json
@@ -119,6 +121,9 @@ def main(argv=None):
     parser.add_argument("--d-batch", type=int, default=0,
                         help="rows per batch whose codes the discriminator sees (the VAE "
                              "trains on the first --batch-size; 0: the same batch)")
+    parser.add_argument("--beta", type=float, default=1.0,
+                        help="KL weight (FactorVAE: 1; below 1 weighs reconstruction up, as "
+                             "larger images do)")
     parser.add_argument("--latent", type=int, default=10, help="code size")
     parser.add_argument("--batch-size", type=int, default=64, help="VAE batch size")
     parser.add_argument("--tc-diag", action="store_true",
@@ -151,7 +156,7 @@ def run(args):
     networks = (dict(hidden_units=(256, 256)) if args.mlp else
                 dict(zoo_checks.FACTORVAE_NETWORKS, conv_filters=filters))
     d_units = tuple(int(u) for u in args.d_units.split(","))
-    model = FactorVAE(data.image_shape, latent_dim=args.latent, beta=1.0, gamma=args.gamma,
+    model = FactorVAE(data.image_shape, latent_dim=args.latent, beta=args.beta, gamma=args.gamma,
                       **networks, discriminator_units=d_units, discriminator_steps=args.d_steps,
                       discriminator_activation=args.d_activation,
                       discriminator_pool=args.d_pool,
@@ -194,6 +199,7 @@ def run(args):
             "image_size": args.image_size, "conv_filters": list(filters),
             "d_units": list(d_units), "d_activation": args.d_activation,
             "d_pool": args.d_pool, "d_batch": args.d_batch, "latent": args.latent,
+            "beta": args.beta,
             "batch_size": args.batch_size,
             "steps": epochs * steps_per_epoch, "metric": score.eval_accuracy,
             "per_factor": [round(float(a), 2) for a in score.per_factor],
