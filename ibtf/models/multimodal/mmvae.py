@@ -45,7 +45,8 @@ class MMVAE(MultimodalVAE):
       learn_prior: learn the prior's scale.
       batch_sum: None (the step's loss is the batch mean, Keras's convention) or an int N: the
         step's gradient is that of the batch *sum* of per-example losses divided by N, which is
-        MultiVae's trainer (its loss is the batch sum) up to the constant N. The two differ only
+        MultiVae's MMVAE (its loss, which its trainer steps on, is the batch sum) up to the
+        constant N. The two differ only
         on a short batch of B < N examples (``fit`` keeps the last partial batch of an epoch):
         it then takes a step from a gradient B/N as large instead of a full-sized one.
     """

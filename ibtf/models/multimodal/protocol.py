@@ -19,7 +19,9 @@ Two protocols:
   ``MMVAEConfig`` (Shi et al.'s code): Laplace experts with scales d softmax(.) + 1e-6
   (``expert_min_scale``; the bottleneck's default floor 1e-4 was the one difference a step
   check with real noise found) and a Laplace prior with a learned scale (``"MMVAE-normal"``:
-  Gaussian experts, N(0, I) prior).
+  Gaussian experts, N(0, I) prior); its step is MultiVae's MMVAE's, the gradient of the
+  batch *sum* of per-example losses (``MMVAE(batch_sum=64)``: the last, 4-example batch of
+  an f = 1 epoch steps 4/64 as far; ``"MMVAE-mean"``: Keras's batch mean, a full-sized step).
   ``"MoPoE-multivae"`` is MoPoE built so too, with the N(0, I) expert only in the product of
   all modalities (Sutter et al.'s code and MultiVae's; ``"MoPoE-multivae-allprior"``: in
   every product); it did not close MoPoE's f = 0.25 joint gap (0.65 vs Glorot's 0.68, 3
@@ -47,7 +49,7 @@ __all__ = ["PROTOCOLS", "MODELS", "register_model", "build", "train", "make_clas
 
 # models whose multivae-protocol networks are MultiVae's: (mu, ln sigma^2) experts and
 # PyTorch's nn.Linear initialisation (the others keep Glorot weights and softplus scales)
-_TORCH_LIKE = ("MVAE", "MMVAE", "MMVAE-sum", "MMVAE-normal", "MoPoE-multivae",
+_TORCH_LIKE = ("MVAE", "MMVAE", "MMVAE-mean", "MMVAE-normal", "MoPoE-multivae",
                "MoPoE-multivae-allprior", "MoPoE-multivae-one")
 
 PROTOCOLS = {
@@ -56,10 +58,10 @@ PROTOCOLS = {
                  "mmvae_samples": 10, "warmup_epochs": {"MVAE": 10},
                  "meme_supervision_weight": 10.0,
                  "expert_scale": {**{name: "log_variance" for name in _TORCH_LIKE},
-                                  "MMVAE": "softmax", "MMVAE-sum": "softmax"},
+                                  "MMVAE": "softmax", "MMVAE-mean": "softmax"},
                  "init": {name: "fan_in_uniform" for name in _TORCH_LIKE},
                  # MultiVae's laplace_with_softmax scale: d softmax(raw) + 1e-6
-                 "expert_min_scale": {"MMVAE": 1e-6, "MMVAE-sum": 1e-6}},
+                 "expert_min_scale": {"MMVAE": 1e-6, "MMVAE-mean": 1e-6}},
     "short": {"hidden": (128, 128), "latent_dim": 16, "learning_rate": 1e-3, "batch": 64,
               "epochs": None, "steps": 1500, "anneal": True, "classifier": "logistic",
               "mmvae_samples": 8, "meme_supervision_weight": 1.0},
@@ -94,10 +96,11 @@ def _register_defaults():
     register_model("MVAE", _vae(MVAE))
     # Shi et al.'s and MultiVae's default MMVAE: Laplace experts with softmax scales and a
     # Laplace prior with a learned scale (the short protocol's modalities keep softplus scales)
-    register_model("MMVAE", _vae(MMVAE, family="laplace", learn_prior=True))
-    # the same with MultiVae's batch-sum loss (a short last batch takes a proportionally small
-    # step; see MMVAE's batch_sum)
-    register_model("MMVAE-sum", _vae(MMVAE, family="laplace", learn_prior=True, batch_sum=64))
+    # and, as MultiVae's MMVAE (its loss is the batch sum), its step minimises the batch sum
+    # of per-example losses (batch_sum=64: a short last batch steps proportionally less)
+    register_model("MMVAE", _vae(MMVAE, family="laplace", learn_prior=True, batch_sum=64))
+    # the same with Keras's batch-mean step (a short last batch takes a full-sized step)
+    register_model("MMVAE-mean", _vae(MMVAE, family="laplace", learn_prior=True))
     # Gaussian experts and a fixed N(0, I) prior (MultiVae's prior_and_posterior_dist="normal")
     register_model("MMVAE-normal", _vae(MMVAE))
     register_model("MoPoE", _vae(MoPoE))

@@ -193,7 +193,7 @@ def test_one_pass_dreg_step_equals_the_two_surrogate_gradients(bound):
 
 @pytest.mark.parametrize("dreg", [True, False])
 def test_batch_sum_steps_a_short_batch_by_its_size(dreg):
-    # MultiVae's trainer minimises the batch *sum* of per-example losses. With batch_sum = N a
+    # MultiVae's MMVAE minimises the batch *sum* of per-example losses. With batch_sum = N a
     # batch of B examples steps with B / N times the gradient of the per-example mean (a full
     # batch of N exactly as the mean), a short last batch proportionally less.
     data = _data()

@@ -81,6 +81,8 @@ def test_multivae_protocol_mmvae_expert_scales_are_multivae_laplace_with_softmax
     soft = np.exp(raw.astype(np.float64) - raw.max())
     np.testing.assert_allclose(scale.numpy()[0], 16 * soft / soft.sum() + 1e-6, rtol=1e-4)
     assert type(mod).from_config(mod.get_config()).expert_min_scale == 1e-6
+    # and its step is MultiVae's MMVAE's: the gradient of the batch sum (over 64)
+    assert model.batch_sum == 64 and protocol.build("MMVAE-mean", "multivae").batch_sum is None
     # the other models keep the bottleneck's floor
     assert protocol.build("MMVAE-normal", "multivae").modality_layers[0].expert.min_scale == 1e-4
 
