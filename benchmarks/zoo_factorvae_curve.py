@@ -26,7 +26,11 @@ cannot game, on codes sampled from q(z|x) for all images (16 draws each): the Ga
 -1/2 ln det R of their correlation matrix R (and of the posterior means' active units), the
 in-training discriminator's mean logit on them, and that of a fresh discriminator (``--fresh-d
 -units``, 2000 Adam steps of 256 at 1e-3) trained on the frozen codes and read on fresh draws.
-``--seeds 0,1,2`` runs several seeds in turn; ``--latent``, ``--batch-size`` change the model.
+``--tc-calibration`` shows on the true factors, x and y rotated, what that fresh discriminator
+sees (item 26 of ``results/zoo.md``). ``--seeds 0,1,2`` runs several seeds in turn;
+``--latent``, ``--batch-size``, ``--beta`` change the model; ``--d-batch N`` feeds batches of
+N rows, the VAE trains on the first ``--batch-size`` and the discriminator sees all N codes
+(``FactorVAE(vae_batch_size=...)``).
 """
 import argparse
 import json
@@ -85,6 +89,39 @@ def tc_diagnostics(model, images, seed, fresh_units=(256, 256), fresh_steps=2000
                                          3)}
 
 
+def tc_calibration(seed=0, draws=16):
+    """The fresh discriminator of ``tc_diagnostics`` on codes built from the true factors
+    (scale, orientation, x, y standardised, plus 6 N(0, 1) units), with x and y rotated by 0,
+    20 and 45 degrees and posterior noise 0.05 or 0.2: does it see a rotated pair? One JSON line
+    each (the Gaussian TC is 0 for every rotation of two equal-variance factors)."""
+    from ibtf.estimators.total_correlation import estimate_total_correlation
+    from ibtf.models.disentangle import zoo_checks
+    _, factors = zoo_checks._shapes().dataset()
+    z = (factors - factors.mean(0)) / factors.std(0)
+    rng = np.random.default_rng(seed)
+    for noise in (0.05, 0.2):
+        for degrees in (0, 20, 45):
+            t = np.deg2rad(degrees)
+            code = np.concatenate([z[:, 1:3], z[:, 3:4] * np.cos(t) - z[:, 4:5] * np.sin(t),
+                                   z[:, 3:4] * np.sin(t) + z[:, 4:5] * np.cos(t),
+                                   np.zeros((len(z), 6))], 1)
+            scale = np.r_[[noise] * 4, [1.0] * 6]
+
+            def sample():
+                rows = np.repeat(code, draws, 0)
+                return (rows + scale * rng.standard_normal(rows.shape)).astype(np.float32)
+
+            train, held_out = sample(), sample()
+            fresh = estimate_total_correlation(train, steps=2000, batch_size=256, seed=seed)
+            permuted = np.stack([rng.permutation(c) for c in held_out.T], 1)
+            real = float(np.mean(fresh.discriminator(held_out).numpy()))
+            print(json.dumps({"calibration": "true factors, x and y rotated", "noise": noise,
+                              "degrees": degrees, "fresh_d_tc": round(real, 3),
+                              "fresh_d_tc_permuted": round(float(np.mean(
+                                  fresh.discriminator(permuted).numpy())), 3),
+                              "gauss_tc": round(gaussian_tc(held_out), 3)}), flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -119,6 +156,9 @@ def main(argv=None):
     parser.add_argument("--d-batch", type=int, default=0,
                         help="rows per batch whose codes the discriminator sees (the VAE "
                              "trains on the first --batch-size; 0: the same batch)")
+    parser.add_argument("--beta", type=float, default=1.0,
+                        help="KL weight (FactorVAE: 1; below 1 weighs reconstruction up, as "
+                             "larger images do)")
     parser.add_argument("--latent", type=int, default=10, help="code size")
     parser.add_argument("--batch-size", type=int, default=64, help="VAE batch size")
     parser.add_argument("--tc-diag", action="store_true",
@@ -127,7 +167,12 @@ def main(argv=None):
                         help="widths of the fresh discriminator of --tc-diag")
     parser.add_argument("--seeds", default=None,
                         help="comma-separated seeds run in turn (overrides --seed)")
+    parser.add_argument("--tc-calibration", action="store_true",
+                        help="only calibrate --tc-diag's fresh discriminator on rotated true "
+                             "factors (no training)")
     args = parser.parse_args(argv)
+    if args.tc_calibration:
+        return tc_calibration(args.seed)
     if args.epochs < 1 or args.every < 1:
         raise ValueError("--epochs and --every must be >= 1")
     seeds = ([int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed])
@@ -151,7 +196,7 @@ def run(args):
     networks = (dict(hidden_units=(256, 256)) if args.mlp else
                 dict(zoo_checks.FACTORVAE_NETWORKS, conv_filters=filters))
     d_units = tuple(int(u) for u in args.d_units.split(","))
-    model = FactorVAE(data.image_shape, latent_dim=args.latent, beta=1.0, gamma=args.gamma,
+    model = FactorVAE(data.image_shape, latent_dim=args.latent, beta=args.beta, gamma=args.gamma,
                       **networks, discriminator_units=d_units, discriminator_steps=args.d_steps,
                       discriminator_activation=args.d_activation,
                       discriminator_pool=args.d_pool,
@@ -194,6 +239,7 @@ def run(args):
             "image_size": args.image_size, "conv_filters": list(filters),
             "d_units": list(d_units), "d_activation": args.d_activation,
             "d_pool": args.d_pool, "d_batch": args.d_batch, "latent": args.latent,
+            "beta": args.beta,
             "batch_size": args.batch_size,
             "steps": epochs * steps_per_epoch, "metric": score.eval_accuracy,
             "per_factor": [round(float(a), 2) for a in score.per_factor],
