@@ -1,5 +1,13 @@
 """The per-seed table of the coherence benchmark prints each stored row as measured."""
-from benchmarks.multimodal_coherence import per_seed_table
+import importlib.util
+import os
+
+# benchmarks/ is not an installed package: load the script by its path (CI runs from tox's env)
+_PATH = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "multimodal_coherence.py")
+_spec = importlib.util.spec_from_file_location("multimodal_coherence", _PATH)
+_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_module)
+per_seed_table = _module.per_seed_table
 
 
 def _row(model, f, seed, base, iwll=-45.0):
