@@ -148,6 +148,7 @@ def main(argv=None):
         if shown and fraction in (1.0, 0.25, 0.0625):
             rows = 8
             inputs = {name: test.inputs[name][:rows] for name in ("a", "b")}
+            os.makedirs(args.grid_dir, exist_ok=True)
             plot_generations(os.path.join(args.grid_dir,
                                           f"multimodal_generations_f{fraction:g}.png"),
                              shown, inputs, [("a", "b"), ("b", "a")])
