@@ -108,8 +108,8 @@ class FactorVAE(IBModel):
       discriminator_activation: the discriminator's hidden activation ("relu"; the paper:
         "leaky_relu", slope 0.2).
       discriminator_pool: if > 0, the discriminator trains on the last ``discriminator_pool``
-        sampled codes (a ring buffer of stopped codes; at least the batch size) and their
-        permutation, instead of the batch's codes alone.
+        sampled codes (a ring buffer of stopped codes) and their permutation, instead of the
+        batch's codes alone. It must hold at least one batch (``fit`` raises otherwise).
       vae_batch_size: if > 0, the VAE's loss uses the first ``vae_batch_size`` rows of each
         batch; the other rows are encoded without gradients and only add codes for the
         discriminator (feed batches of k * vae_batch_size for a permutation over more codes).
@@ -276,6 +276,18 @@ class FactorVAE(IBModel):
         self._pool_count.assign_add(count)
         return self._pool[:tf.minimum(self._pool_count, size)]
 
+    def _check_pool(self, rows, batch_size):
+        """The ring buffer must hold a whole batch of codes: with fewer rows, each step's
+        scatter would keep an arbitrary part of the batch (duplicate indices)."""
+        batch_size = 32 if batch_size is None else int(batch_size)   # Keras' default
+        per_step = min(batch_size, rows)
+        if self.discriminator_pool < per_step:
+            raise ValueError(
+                f"discriminator_pool={self.discriminator_pool} is smaller than the {per_step} "
+                f"codes the discriminator sees each step (batch_size={batch_size}); pass "
+                f"discriminator_pool >= {per_step} (e.g. a few batches' worth) or a smaller "
+                "batch_size")
+
     def test_step(self, data):
         images = data[0] if isinstance(data, (tuple, list)) else data
         code, kl = self.bottleneck(self.encoder(images), training=False)
@@ -291,6 +303,8 @@ class FactorVAE(IBModel):
 
     def fit(self, x=None, y=None, *args, **kwargs):
         x = check_array("x", x, self.image_shape)
+        if self.discriminator_pool:
+            self._check_pool(len(x), args[0] if args else kwargs.get("batch_size"))
         self._build_for(x)
         return super().fit(x, y, *args, **kwargs)
 
