@@ -169,6 +169,12 @@ def test_factorvae_pool_smaller_than_the_batch_is_a_clear_error():
                       discriminator_units=(8,), discriminator_pool=16, seed=1)
     small.compile(jit_compile=False)
     small.fit(_images(12), batch_size=32, epochs=1, verbose=0)   # 12 rows: one batch of 12
+    batches = tf.data.Dataset.from_tensor_slices(_images(64))
+    with pytest.raises(ValueError, match=r"discriminator_pool=16 .*dataset's batches.*>= 32"):
+        small.fit(batches.batch(32, drop_remainder=True), epochs=1, verbose=0)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="discriminator_pool=16"):
+        small.fit(batches.batch(32), epochs=1, verbose=0)        # batch size unknown: run time
+    small.fit(batches.batch(16, drop_remainder=True), epochs=1, verbose=0)
 
 
 def test_factorvae_vae_batch_size_trains_the_vae_on_the_first_rows_and_d_on_all():
