@@ -26,7 +26,9 @@ Two environments: ibtf's (TensorFlow) and a comparison venv with PyTorch and Mul
    spread over the partially paired set, with its masks); it writes the losses and every
    parameter's gradient at every step.
 3. ``python -m benchmarks.multimodal_multivae_reference judge FILES``      (ibtf's venv)
-   scores the dumps with the protocol's SVM judges (the numbers of the benchmark table).
+   scores the dumps with the protocol's SVM judges (the numbers of the benchmark table);
+   ``--json P`` also adds the rows (model, f and seed from the dump's name) to the list in P.
+   ``python -m benchmarks.multimodal_parity`` compares them with ibtf's seeds (Welch).
    ``compare`` loads the weights of step 2's ``steps`` into ibtf's protocol MVAE and repeats
    the 6 steps: the losses must agree (same objective, gradients and optimizer).
    ``noise-compare [--fraction F]`` feeds ibtf's protocol MMVAE the saved draws and reports
@@ -491,20 +493,55 @@ def compare(directory, name="MVAE"):
                       "max_relative_difference": gap}))
 
 
-def judge(paths):
+_NAMES = {"mvae": "MVAE", "mmvae": "MMVAE", "mopoe": "MoPoE"}
+
+
+def dump_keys(path):
+    """The model, f and seed of a dump's name as ``train`` writes it
+    (multivae_<model>[_f<F>]_s<S>.npz), in the rows of ``multimodal_multivae_own.json``."""
+    import re
+    name = os.path.basename(path)
+    match = re.fullmatch(r"multivae_(mvae|mmvae|mopoe)(?:_f([0-9.e-]+))?_s([0-9]+)\.npz", name)
+    if match is None:
+        raise ValueError(f"path {name!r} is not a dump written by train "
+                         "(multivae_<model>[_f<F>]_s<S>.npz)")
+    return {"model": f"MultiVae-{_NAMES[match[1]]}",
+            "f": float(match[2]) if match[2] else 1.0, "seed": int(match[3])}
+
+
+def append_rows(path, rows):
+    """Adds judged rows to the JSON list at ``path``, replacing a row of the same dump."""
+    results = []
+    if os.path.exists(path):
+        with open(path) as f:
+            results = json.load(f)
+    files = {r["file"] for r in rows}
+    results = [r for r in results if r.get("file") not in files] + list(rows)
+    with open(path + ".tmp", "w") as f:
+        json.dump(results, f, indent=1)
+    os.replace(path + ".tmp", path)
+    return results
+
+
+def judge(paths, json_path=None):
     import numpy as np
 
     from ibtf.data import digits_pairs
     from ibtf.models.multimodal import protocol
     train, test = digits_pairs(seed=0)
     judges = protocol.make_classifiers(train, "multivae")
+    rows = []
     for path in paths:
         dump = np.load(path)
         row = {"file": os.path.basename(path)}
         for key in ("a_to_b_sample", "b_to_a_sample", "a_to_b_mean", "b_to_a_mean"):
             row[key] = float(np.mean(judges[key[5]](dump[key]) == test.labels))
         row["joint"] = float(np.mean(judges["a"](dump["joint_a"]) == judges["b"](dump["joint_b"])))
+        row.update(dump_keys(path))
+        rows.append(row)
         print(json.dumps(row))
+    if json_path:
+        append_rows(json_path, rows)
 
 
 def main(argv=None):
@@ -524,6 +561,9 @@ def main(argv=None):
                         help="export, train: paired fraction f (< 1: rows with one modality)")
     parser.add_argument("--control", action="store_true",
                         help="noise-compare: ibtf without DReG (shows what a difference reads)")
+    parser.add_argument("--json", default=None,
+                        help="judge: also add the rows to this JSON list (e.g. benchmarks/"
+                             "results/multimodal_multivae_own.json)")
     parser.add_argument("--keras-adam", action="store_true",
                         help="noise-compare: step ibtf with Keras's Adam, not PyTorch's update")
     args = parser.parse_args(argv)
@@ -544,7 +584,7 @@ def main(argv=None):
         noise_compare(args.dir, args.fraction, dreg=not args.control,
                       keras_adam=args.keras_adam)
     else:
-        judge(args.files)
+        judge(args.files, args.json)
 
 
 if __name__ == "__main__":
