@@ -108,8 +108,8 @@ class FactorVAE(IBModel):
       discriminator_activation: the discriminator's hidden activation ("relu"; the paper:
         "leaky_relu", slope 0.2).
       discriminator_pool: if > 0, the discriminator trains on the last ``discriminator_pool``
-        sampled codes (a ring buffer of stopped codes; at least the batch size) and their
-        permutation, instead of the batch's codes alone.
+        sampled codes (a ring buffer of stopped codes) and their permutation, instead of the
+        batch's codes alone. It must hold at least one batch (``fit`` raises otherwise).
       vae_batch_size: if > 0, the VAE's loss uses the first ``vae_batch_size`` rows of each
         batch; the other rows are encoded without gradients and only add codes for the
         discriminator (feed batches of k * vae_batch_size for a permutation over more codes).
@@ -271,10 +271,38 @@ class FactorVAE(IBModel):
         """Writes the batch's codes into the ring buffer; returns the filled part of it."""
         size = self.discriminator_pool
         count = tf.shape(codes, out_type=tf.int64)[0]
+        if codes.shape[0] is None:         # fit checked a static batch size already
+            tf.debugging.assert_less_equal(count, tf.constant(size, tf.int64), message=(
+                f"discriminator_pool={size} is smaller than this batch of codes; pass "
+                "discriminator_pool >= the batch size"))
         rows = (self._pool_count + tf.range(count)) % size
         self._pool.scatter_nd_update(rows[:, None], codes)
         self._pool_count.assign_add(count)
         return self._pool[:tf.minimum(self._pool_count, size)]
+
+    def _check_pool(self, x, batch_size):
+        """The ring buffer must hold a whole batch of codes: with fewer rows, each step's
+        scatter would keep an arbitrary part of the batch (duplicate indices). Arrays: the
+        batch is ``batch_size`` rows (Keras' default 32); datasets: their static batch size
+        (with an unknown one, ``_update_pool`` asserts it at run time)."""
+        if isinstance(x, tf.data.Dataset):
+            spec = x.element_spec
+            spec = spec[0] if isinstance(spec, (tuple, list)) else spec
+            per_step, what = spec.shape[0], "the dataset's batches"
+            if per_step is None:
+                return
+        elif isinstance(x, np.ndarray):
+            batch_size = 32 if batch_size is None else int(batch_size)
+            per_step, what = min(batch_size, len(x)), f"batch_size={batch_size}"
+        else:
+            return
+        if self.discriminator_pool < per_step:
+            raise ValueError(self._pool_message(per_step, what))
+
+    def _pool_message(self, per_step, what):
+        return (f"discriminator_pool={self.discriminator_pool} is smaller than the {per_step} "
+                f"codes the discriminator sees each step ({what}); pass discriminator_pool >= "
+                f"{per_step} (e.g. a few batches' worth) or smaller batches")
 
     def test_step(self, data):
         images = data[0] if isinstance(data, (tuple, list)) else data
@@ -291,6 +319,8 @@ class FactorVAE(IBModel):
 
     def fit(self, x=None, y=None, *args, **kwargs):
         x = check_array("x", x, self.image_shape)
+        if self.discriminator_pool:
+            self._check_pool(x, args[0] if args else kwargs.get("batch_size"))
         self._build_for(x)
         return super().fit(x, y, *args, **kwargs)
 

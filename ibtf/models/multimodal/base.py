@@ -233,12 +233,19 @@ class MultimodalVAE(IBModel):
         locs, scales = self.experts(xs, training=training)
         return self.posterior_mean(locs, scales, mask)
 
+    def _step_scale(self, mask):
+        """The factor on the loss the optimiser steps on (1: the batch mean, Keras's
+        convention); a model that steps on a batch sum returns B / N here."""
+        del mask
+        return 1.0
+
     def train_step(self, data):
         self._ensure_built()
         xs, mask = self._unpack(data)
         with tf.GradientTape() as tape:
             loss, terms = self.objective(xs, mask)
-        self.minimize(loss, tape)
+            stepped = loss * self._step_scale(mask)
+        self.minimize(stepped, tape)
         return self._track(loss, terms)
 
     def test_step(self, data):

@@ -148,15 +148,7 @@ class MMVAE(MultimodalVAE):
 
     def train_step(self, data):
         if not self.dreg:
-            if self.batch_sum is None:
-                return super().train_step(data)
-            self._ensure_built()
-            xs, mask = self._unpack(data)
-            with tf.GradientTape() as tape:
-                loss, terms = self.objective(xs, mask)
-                scaled = loss * self._step_scale(mask)
-            self.minimize(scaled, tape)
-            return self._track(loss, terms)
+            return super().train_step(data)
         self._ensure_built()
         xs, mask = self._unpack(data)
         with tf.GradientTape(persistent=True) as tape:

@@ -151,6 +151,32 @@ def test_factorvae_discriminator_pool_keeps_the_last_codes_and_leaky_relu_is_kim
         FactorVAE(SHAPES.image_shape, discriminator_pool=-1)
 
 
+def test_factorvae_pool_smaller_than_the_batch_is_a_clear_error():
+    # a ring buffer of 16 rows cannot hold a batch of 32 codes: the scatter would keep an
+    # arbitrary half of them, silently
+    model = FactorVAE(SHAPES.image_shape, latent_dim=4, hidden_units=(16,),
+                      discriminator_units=(8,), discriminator_pool=16, seed=1)
+    model.compile(jit_compile=False)
+    for kwargs in ({"batch_size": 32}, {}):          # Keras' default batch size is 32
+        with pytest.raises(ValueError, match=r"discriminator_pool=16 .*batch_size=32.*>= 32"):
+            model.fit(_images(64), epochs=1, verbose=0, **kwargs)
+    assert int(model.optimizer.iterations) == 0
+    with pytest.raises(ValueError, match="discriminator_pool=16"):
+        model.fit(_images(64), None, 24, 1, 0)      # positional batch size
+    model.fit(_images(64), batch_size=16, epochs=1, verbose=0)   # pool == batch: fine
+    assert int(model._pool_count.numpy()) == 64
+    small = FactorVAE(SHAPES.image_shape, latent_dim=4, hidden_units=(16,),
+                      discriminator_units=(8,), discriminator_pool=16, seed=1)
+    small.compile(jit_compile=False)
+    small.fit(_images(12), batch_size=32, epochs=1, verbose=0)   # 12 rows: one batch of 12
+    batches = tf.data.Dataset.from_tensor_slices(_images(64))
+    with pytest.raises(ValueError, match=r"discriminator_pool=16 .*dataset's batches.*>= 32"):
+        small.fit(batches.batch(32, drop_remainder=True), epochs=1, verbose=0)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="discriminator_pool=16"):
+        small.fit(batches.batch(32), epochs=1, verbose=0)        # batch size unknown: run time
+    small.fit(batches.batch(16, drop_remainder=True), epochs=1, verbose=0)
+
+
 def test_factorvae_vae_batch_size_trains_the_vae_on_the_first_rows_and_d_on_all():
     tf.random.set_seed(0)
     model = FactorVAE(SHAPES.image_shape, latent_dim=4, hidden_units=(16,),
