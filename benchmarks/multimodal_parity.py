@@ -35,6 +35,15 @@ def welch(x, y, level=0.95):
             "low": float(diff - half), "high": float(diff + half)}
 
 
+def seeds_per_side(sd, delta, level=0.95, power=0.8):
+    """Seeds per side for a two-sided test at ``level`` to detect a true difference ``delta``
+    with probability ``power`` when each seed's sd is ``sd`` (normal approximation:
+    n = 2 (z_{(1+level)/2} + z_power)^2 sd^2 / delta^2; 16 sd^2 / delta^2 at 95% and 80%)."""
+    from scipy import stats
+    z = stats.norm.ppf(0.5 + level / 2) + stats.norm.ppf(power)
+    return int(np.ceil(2 * z ** 2 * sd ** 2 / delta ** 2))
+
+
 def select(results, model, fraction, protocol=None):
     """Rows of ``model`` at paired fraction ``fraction``, sorted by seed (one row per seed)."""
     rows = [r for r in results if r.get("model") == model and abs(r["f"] - fraction) < 1e-9
@@ -90,6 +99,8 @@ def main(argv=None):
                         default="benchmarks/results/multimodal_multivae_own.json")
     parser.add_argument("--issue", type=float, nargs="*", default=None,
                         help="the issue's MultiVae figures for a->b, b->a, joint")
+    parser.add_argument("--delta", type=float, default=0.01,
+                        help="print the seeds per side that would resolve this difference")
     args = parser.parse_args(argv)
     with open(args.ibtf_json) as f:
         ours = select(json.load(f), args.model, args.fraction, protocol="multivae")
@@ -99,6 +110,12 @@ def main(argv=None):
     print(per_seed_table(ours, theirs))
     print()
     print(comparison_table(ours, theirs, args.issue))
+    print()
+    for key, label in COLUMNS:
+        w = welch([r[key] for r in ours], [r[key] for r in theirs])
+        sd = float(np.sqrt((w["sd_x"] ** 2 + w["sd_y"] ** 2) / 2))
+        print(f"{label}: seed sd (both sides) {sd:.3f}; seeds per side to detect "
+              f"{args.delta:g} (95%, power 0.8): {seeds_per_side(sd, args.delta)}")
 
 
 if __name__ == "__main__":

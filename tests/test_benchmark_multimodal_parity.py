@@ -51,6 +51,14 @@ def test_welch_matches_scipy_unequal_sizes_and_variances():
         parity.welch([0.5], y)
 
 
+def test_seeds_per_side_is_lehrs_rule():
+    # Lehr's rule: n per group ~ 16 sd^2 / delta^2 for a two-sided 5% test at 80% power
+    # (2 * (1.959964 + 0.841621)^2 = 15.70)
+    assert parity.seeds_per_side(1.0, 1.0) == 16
+    assert parity.seeds_per_side(0.04, 0.01) == 252
+    assert parity.seeds_per_side(0.04, 0.04, power=0.5) == 8   # 2 * 1.96^2 = 7.68
+
+
 def _row(model, seed, base, f=0.25):
     return {"model": model, "f": f, "seed": seed, "protocol": "multivae",
             "a_to_b_sample": base, "b_to_a_sample": base + 0.01, "joint": base + 0.02,
