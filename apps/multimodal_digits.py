@@ -22,9 +22,9 @@ import json
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import ibtf.cli  # noqa: E402,F401  (silences TensorFlow's start-up log lines before its import)
 import numpy as np  # noqa: E402
 
 from ibtf.data import digits_pairs, with_paired_fraction  # noqa: E402
@@ -44,17 +44,22 @@ def save_grid(path, models, test, columns=10):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--paired-fraction", type=float, default=1.0)
+    parser.add_argument("--paired-fraction", type=float, default=1.0,
+                        help="fraction of the training pairs kept paired, in (0, 1]; the rest "
+                             "enter unpaired, one modality per example")
     parser.add_argument("--models", nargs="+", default=list(protocol.MODELS),
-                        choices=list(protocol.MODELS))
+                        choices=list(protocol.MODELS), metavar="MODEL",
+                        help=f"models to train, of {', '.join(protocol.MODELS)}")
     parser.add_argument("--protocol", default="short", choices=list(protocol.PROTOCOLS),
                         help="multivae: MultiVae's setting (512-512 MLPs, 150 epochs); short: "
                              "128-128 MLPs and --steps optimizer steps")
     parser.add_argument("--steps", type=int, default=1500, help="optimizer steps (short)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="override the protocol's epochs")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--grid", default="multimodal_digits_generations.png")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the pairing split and of training")
+    parser.add_argument("--grid", default="multimodal_digits_generations.png",
+                        help="PNG of a->b generations, one test digit per column")
     parser.add_argument("--out", default="saved_models", help="export base directory")
     parser.add_argument("--strategy", default="default", choices=list(STRATEGIES),
                         help="tf.distribute strategy (multiworker reads TF_CONFIG)")

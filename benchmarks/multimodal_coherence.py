@@ -18,7 +18,7 @@ import argparse
 import json
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
@@ -87,18 +87,22 @@ def per_seed_table(results, models=None, fractions=None):
 
 def main(argv=None):
     from ibtf.models.multimodal import protocol
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--protocol", default="multivae", choices=list(protocol.PROTOCOLS))
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--protocol", default="multivae", choices=list(protocol.PROTOCOLS),
+                        help="multivae: MultiVae's setting; short: the earlier fast one")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="seeds 0 .. N-1 per cell (cells already in the JSON are skipped)")
     parser.add_argument("--fractions", type=float, nargs="+",
-                        default=[1.0, 0.5, 0.25, 0.125, 0.0625])
-    parser.add_argument("--models", nargs="+", default=list(protocol.MODELS))
+                        default=[1.0, 0.5, 0.25, 0.125, 0.0625], help="paired fractions f")
+    parser.add_argument("--models", nargs="+", default=list(protocol.MODELS),
+                        help="registered protocol models")
     parser.add_argument("--epochs", type=int, default=None, help="override the protocol's")
     parser.add_argument("--json", default=None,
                         help="results file (default: benchmarks/results/"
                              "multimodal_<protocol>.json)")
-    parser.add_argument("--grid-dir", default="benchmarks/results")
+    parser.add_argument("--grid-dir", default="benchmarks/results",
+                        help="folder for the PNG grids of generations")
     parser.add_argument("--threads", type=int, default=0,
                         help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
     parser.add_argument("--table", action="store_true", help="only print the tables")

@@ -15,7 +15,7 @@ Usage: python -m benchmarks.multimodal_meme_drift --samples 10 100 1000
 import argparse
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 

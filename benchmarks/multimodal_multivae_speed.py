@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                          "multimodal_multivae_reference.py")
