@@ -89,14 +89,17 @@ def comparison_table(ours, theirs, issue=None, names=("ibtf", "MultiVae")):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="MMVAE")
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()),
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--model", default="MMVAE", help="ibtf's rows")
     parser.add_argument("--reference-model", default=None,
                         help="MultiVae's rows (default MultiVae-<model>)")
-    parser.add_argument("--fraction", type=float, default=0.25)
-    parser.add_argument("--ibtf-json", default="benchmarks/results/multimodal_multivae.json")
+    parser.add_argument("--fraction", type=float, default=0.25, help="paired fraction f")
+    parser.add_argument("--ibtf-json", default="benchmarks/results/multimodal_multivae.json",
+                        help="the coherence benchmark's results")
     parser.add_argument("--reference-json",
-                        default="benchmarks/results/multimodal_multivae_own.json")
+                        default="benchmarks/results/multimodal_multivae_own.json",
+                        help="the judged MultiVae dumps")
     parser.add_argument("--issue", type=float, nargs="*", default=None,
                         help="the issue's MultiVae figures for a->b, b->a, joint")
     parser.add_argument("--delta", type=float, default=0.01,
@@ -111,11 +114,14 @@ def main(argv=None):
     print()
     print(comparison_table(ours, theirs, args.issue))
     print()
+    summary = {"model": args.model, "fraction": args.fraction}
     for key, label in COLUMNS:
         w = welch([r[key] for r in ours], [r[key] for r in theirs])
         sd = float(np.sqrt((w["sd_x"] ** 2 + w["sd_y"] ** 2) / 2))
         print(f"{label}: seed sd (both sides) {sd:.3f}; seeds per side to detect "
               f"{args.delta:g} (95%, power 0.8): {seeds_per_side(sd, args.delta)}")
+        summary[key] = {k: w[k] for k in ("diff", "t", "df", "low", "high")}
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":
