@@ -297,10 +297,8 @@ class FactorVAE(IBModel):
         else:
             return
         if self.discriminator_pool < per_step:
-            raise ValueError(self._pool_message(per_step, what))
-
-    def _pool_message(self, per_step, what):
-        return (f"discriminator_pool={self.discriminator_pool} is smaller than the {per_step} "
+            raise ValueError(
+                f"discriminator_pool={self.discriminator_pool} is smaller than the {per_step} "
                 f"codes the discriminator sees each step ({what}); pass discriminator_pool >= "
                 f"{per_step} (e.g. a few batches' worth) or smaller batches")
 
